@@ -1,0 +1,1 @@
+"""SEMS, the SIP Express Media Server."""

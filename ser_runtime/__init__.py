@@ -1,0 +1,1 @@
+"""SER's runtime: SIP messages, transports, workers, core actions, database layer, control interface."""

@@ -1,0 +1,1 @@
+"""serctl, the SER control tool."""

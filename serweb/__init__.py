@@ -1,0 +1,1 @@
+"""SERWEB, the web interface."""

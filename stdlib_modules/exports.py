@@ -1,0 +1,128 @@
+"""Module export tables: what a SER module offers to ser.cfg.
+
+Follows SER's `struct module_exports` (sr_module.h): a module names its script
+functions (name, number of arguments, the route kinds allowed to call them) and
+its parameters (name, type, default). `ser-check` and the runtime read the same
+table, so a function the checker accepts is the function the server runs.
+
+A function whose `impl` is None is declared but not implemented yet: the
+checker accepts it, and `ser` refuses to start on a script that calls it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class RouteKind(enum.IntFlag):
+    """Block kinds, with SER's mask values (route.h)."""
+
+    REQUEST = 1
+    FAILURE = 2
+    ONREPLY = 4
+    BRANCH = 8
+    ONSEND = 16
+
+    def describe(self) -> str:
+        return ", ".join(KIND_NAMES[k] for k in RouteKind if k in self)
+
+
+R, F, O, B, S = (RouteKind.REQUEST, RouteKind.FAILURE, RouteKind.ONREPLY,
+                 RouteKind.BRANCH, RouteKind.ONSEND)
+
+KIND_NAMES = {
+    RouteKind.REQUEST: "route",
+    RouteKind.FAILURE: "failure_route",
+    RouteKind.ONREPLY: "onreply_route",
+    RouteKind.BRANCH: "branch_route",
+    RouteKind.ONSEND: "onsend_route",
+}
+
+DIALECTS = ("0.8", "0.9", "2.0")
+ALL = frozenset(DIALECTS)
+V08 = frozenset({"0.8"})
+V09 = frozenset({"0.9"})
+V20 = frozenset({"2.0"})
+V08_09 = frozenset({"0.8", "0.9"})
+V09_20 = frozenset({"0.9", "2.0"})
+
+
+class ParamType(enum.Enum):
+    INT = "int"
+    STR = "str"
+    # 2.0 lets an int flag parameter be given as a flag name declared with `flags`.
+    FLAG = "flag"
+
+    def accepts(self, value: Any, dialect: str) -> bool:
+        if self is ParamType.INT:
+            return isinstance(value, int)
+        if self is ParamType.STR:
+            return isinstance(value, str)
+        return isinstance(value, int) or (dialect == "2.0" and isinstance(value, str))
+
+
+INT, STR, FLAG = ParamType.INT, ParamType.STR, ParamType.FLAG
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    arity: int
+    kinds: RouteKind
+    dialects: frozenset[str] = ALL
+    impl: Callable[..., Any] | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: ParamType
+    default: int | str | None = None
+    dialects: frozenset[str] = ALL
+    # Setter parameters (tm's tw_append, avpops' avp_aliases) collect every value.
+    repeatable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One SER module's exports.
+
+    `name` is the name the module registers under, which `modparam` matches
+    (the 0.8 vm module registers as "voicemail"); `so_names` are the shared
+    object base names `loadmodule` may give for it ("tm_mod.so" was a renamed tm).
+    """
+
+    name: str
+    doc: str
+    functions: tuple[Function, ...] = ()
+    params: tuple[Param, ...] = ()
+    so_names: tuple[str, ...] = ()
+    dialects: frozenset[str] = ALL
+    # Why this module cannot run on this machine (e.g. sms needs a GSM modem);
+    # `ser` refuses to start with it, `ser-check` still knows its exports.
+    unavailable: str | None = None
+    # Called once at start-up with the module's parameters (later issues).
+    init: Callable[..., Any] | None = field(default=None, compare=False)
+
+    def functions_named(self, name: str, dialect: str) -> list[Function]:
+        return [f for f in self.functions if f.name == name and dialect in f.dialects]
+
+    def param(self, name: str, dialect: str) -> Param | None:
+        for p in self.params:
+            if p.name == name and dialect in p.dialects:
+                return p
+        return None
+
+
+def fn(name: str, arity: int, kinds: RouteKind, dialects: frozenset[str] = ALL,
+       impl: Callable[..., Any] | None = None, doc: str = "") -> Function:
+    return Function(name, arity, kinds, dialects, impl, doc)
+
+
+def param(name: str, type: ParamType, default: int | str | None = None,
+          dialects: frozenset[str] = ALL, repeatable: bool = False, doc: str = "") -> Param:
+    return Param(name, type, default, dialects, repeatable, doc)
