@@ -99,6 +99,8 @@ def _parse_tree(text: str, file: str) -> tuple[Tree | None, list[Diagnostic]]:
         if _sync.synced or at_end:
             errors.append(syntax_diagnostic(error, file, text))
             _sync.synced = False
+        if isinstance(error, UnexpectedToken) and _insert_missing_token(error):
+            _sync.synced = True
         return not at_end and len(errors) < MAX_SYNTAX_ERRORS
 
     try:
@@ -108,6 +110,27 @@ def _parse_tree(text: str, file: str) -> tuple[Tree | None, list[Diagnostic]]:
             errors.append(syntax_diagnostic(error, file, text))
         return None, errors
     return (None if errors else tree), errors
+
+
+# Recovery by insertion: most slips are one missing closing token.
+_INSERTABLE = {"RPAR": ")", "SEMI": ";", "RBRACE": "}", "RSQB": "]"}
+
+
+def _insert_missing_token(error: UnexpectedToken) -> bool:
+    """Feed the one missing token that lets the unexpected token parse; True if found."""
+    parser_state = error.interactive_parser
+    for kind, text in _INSERTABLE.items():
+        trial = parser_state.copy()
+        missing = Token(kind, text, error.token.start_pos, error.token.line, error.token.column)
+        try:
+            trial.feed_token(missing)
+            trial.feed_token(error.token)
+        except UnexpectedInput:
+            continue
+        parser_state.feed_token(missing)
+        parser_state.feed_token(error.token)
+        return True
+    return False
 
 
 _WORDS = {
@@ -125,49 +148,67 @@ _TOP_TERMINALS = {"GLOBAL_NAME", "LOADMODULE", "MODPARAM", "ROUTE", "FAILURE_ROU
                   "ONREPLY_ROUTE", "REPLY_ROUTE", "BRANCH_ROUTE", "ONSEND_ROUTE",
                   "FLAGS", "AVPFLAGS", "SEMI"}
 _CONDITION_TERMINALS = _VALUE_TERMINALS | {"LPAR", "BANG", "NOT", "LBRACE", "MSGLEN"}
+_KEYWORDS = {"if", "else", "route", "failure_route", "onreply_route", "reply_route",
+             "branch_route", "onsend_route", "loadmodule", "modparam", "flags", "avpflags",
+             "drop", "break", "exit", "return"}
 
 
 def syntax_diagnostic(error: UnexpectedInput, file: str, text: str) -> Diagnostic:
-    line, col = error.line, error.column
+    previous = _previous_token(error)
+    if previous is not None and previous.type == "ID" and str(previous) in _KEYWORDS:
+        word = str(previous)
+        message = ("'else' without an 'if' before it" if word == "else"
+                   else f"'{word}' is a keyword and cannot be used here")
+        return Diagnostic(file, previous.line, previous.column, ERROR, message)
+    expected = _describe_expected(_acceptable(error))
     if isinstance(error, UnexpectedCharacters):
-        return Diagnostic(file, line, col, ERROR, _unexpected_characters(error, text))
+        return Diagnostic(file, error.line, error.column, ERROR,
+                          _unexpected_characters(error, text, expected))
     token = error.token
+    line, col = error.line, error.column
     if token.type == "$END":
         line, col = _end_position(text)
-        found = "the end of the file"
-    else:
-        found = _quote(str(token))
-    expected = _describe_expected(set(error.expected))
-    if token.type == "RBRACE" and _previous_token_type(error) == "LBRACE":
+    if token.type == "RBRACE" and previous is not None and previous.type == "LBRACE":
         message = "empty block: SER needs at least one statement inside { } (write { ; })"
-    elif found == "the end of the file" and "RBRACE" in error.expected:
+    elif token.type == "$END" and "RBRACE" in error.expected:
         message = "unexpected end of the file: a block is not closed (expected '}')"
     else:
+        found = "the end of the file" if token.type == "$END" else _quote(str(token))
         message = f"expected {expected}, found {found}"
     return Diagnostic(file, line, col, ERROR, message)
 
 
-def _previous_token_type(error: UnexpectedToken) -> str | None:
+def _acceptable(error: UnexpectedInput) -> set[str]:
+    """The terminals that can really come next (LALR's merged states list more)."""
+    parser_state = getattr(error, "interactive_parser", None)
+    if parser_state is not None:
+        try:
+            return set(parser_state.accepts())
+        except UnexpectedInput:
+            pass
+    return set(getattr(error, "expected", None) or getattr(error, "allowed", None) or ())
+
+
+def _previous_token(error: UnexpectedInput) -> Token | None:
     parser_state = getattr(error, "interactive_parser", None)
     if parser_state is None:
         return None
     stack = parser_state.parser_state.value_stack
-    return stack[-1].type if stack and isinstance(stack[-1], Token) else None
+    return stack[-1] if stack and isinstance(stack[-1], Token) else None
 
 
-def _unexpected_characters(error: UnexpectedCharacters, text: str) -> str:
+def _unexpected_characters(error: UnexpectedCharacters, text: str, expected: str) -> str:
     char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
     if char in "\"'":
         return "unterminated string: no closing " + char
-    allowed = _describe_expected(set(error.allowed or ()))
-    return f"unexpected character {_quote(char)}" + (f", expected {allowed}" if allowed else "")
+    return f"unexpected character {_quote(char)}" + (f", expected {expected}" if expected else "")
 
 
 def _describe_expected(expected: set[str]) -> str:
     phrases: list[str] = []
     remaining = set(expected)
     for group, phrase in (
-        (_TOP_TERMINALS, "a global parameter, loadmodule, modparam or a route block"),
+        (_TOP_TERMINALS, "a top-level item (global parameter, loadmodule, modparam or route block)"),
         (_STATEMENT_TERMINALS, "a statement"),
         (_CONDITION_TERMINALS - {"LBRACE"}, "a condition"),
         (_VALUE_TERMINALS, "a value"),

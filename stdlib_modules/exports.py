@@ -85,6 +85,9 @@ class Param:
     # Setter parameters (tm's tw_append, avpops' avp_aliases) collect every value.
     repeatable: bool = False
     doc: str = ""
+    # A parameter that later SER versions moved to another module (auth's
+    # calculate_ha1 went to auth_db): accepted here with a warning, used there.
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,5 +127,6 @@ def fn(name: str, arity: int, kinds: RouteKind, dialects: frozenset[str] = ALL,
 
 
 def param(name: str, type: ParamType, default: int | str | None = None,
-          dialects: frozenset[str] = ALL, repeatable: bool = False, doc: str = "") -> Param:
-    return Param(name, type, default, dialects, repeatable, doc)
+          dialects: frozenset[str] = ALL, repeatable: bool = False, doc: str = "",
+          moved_to: str | None = None) -> Param:
+    return Param(name, type, default, dialects, repeatable, doc, moved_to)
