@@ -89,3 +89,7 @@ def run() -> None:
     except Exception as exc:  # the last guard: a bug must not print a traceback at a user
         click.echo(f"ser-check: internal error: {exc!r}", err=True)
         sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    run()

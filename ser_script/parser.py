@@ -43,6 +43,7 @@ _sync = _SyncTracker()
 def lark_parser(strict: bool = False) -> Lark:
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual",
                 propagate_positions=True, maybe_placeholders=True, strict=strict,
+                cache=not strict,
                 lexer_callbacks={"SEMI": _sync.saw, "RBRACE": _sync.saw})
 
 
