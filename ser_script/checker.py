@@ -228,7 +228,8 @@ class _Checker:
         except re.error:
             self.error(item.module, f"the module name '{pattern}' is not a valid regular expression")
             return
-        matched = [m for m, _ in self.modules.values() if regex.match(m.name)]
+        matched = [m for m, _ in self.modules.values()
+                   if any(regex.match(name) for name in m.registered_names)]
         if not matched:
             self._modparam_without_module(item, pattern, regex)
             return
@@ -240,7 +241,7 @@ class _Checker:
         if later:
             self.error(item.module, f"modparam for '{pattern}' comes before its loadmodule "
                                     f"(line {later[0].line}); SER needs the module loaded first")
-        elif any(regex.match(m.name) for m in registry.all_modules()):
+        elif any(regex.match(name) for m in registry.all_modules() for name in m.registered_names):
             self.error(item.module, f"module '{pattern}' is not loaded")
         else:
             self.error(item.module, f"no module matches '{pattern}'")

@@ -110,6 +110,15 @@ class Module:
     unavailable: str | None = None
     # Called once at start-up with the module's parameters (later issues).
     init: Callable[..., Any] | None = field(default=None, compare=False)
+    # Other names the module registered under in some versions of a dialect,
+    # which `modparam` matches as well (the last 0.8 vm module renamed itself
+    # from "voicemail" to "vm").
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def registered_names(self) -> tuple[str, ...]:
+        """Every name `modparam`'s module regex is matched against."""
+        return (self.name, *self.aliases)
 
     def functions_named(self, name: str, dialect: str) -> list[Function]:
         return [f for f in self.functions if f.name == name and dialect in f.dialects]

@@ -1,0 +1,35 @@
+"""acc_db: accounting into a database (SER 2.0 modules/acc_db).
+
+The 2.0 split of acc: transactions flagged with `log_flag` (a flag number
+or a name declared with `flags`) are written to the acc table when tm
+completes them; `log_missed_flag` writes negative outcomes to missed_calls.
+"""
+
+from stdlib_modules.exports import F, FLAG, INT, R, STR, V20, Module, fn, param
+
+_DB_URL = "mysql://ser:heslo@localhost/ser"
+
+EXPORTS = Module(
+    name="acc_db",
+    doc="database accounting",
+    dialects=V20,
+    functions=(
+        fn("acc_db_log", 0, R | F, doc="write an accounting record for the request now"),
+        fn("acc_db_log", 1, R | F, doc="write an accounting record with the given status code"),
+        fn("acc_db_missed", 0, R | F, doc="write a missed-call record now"),
+        fn("acc_db_missed", 1, R | F, doc="write a missed-call record with the given status code"),
+    ),
+    params=(
+        param("early_media", INT, 0, doc="account 183 replies too"),
+        param("failed_transactions", INT, 0, doc="account negative final replies"),
+        param("report_ack", INT, None, doc="account e2e ACKs"),
+        param("report_cancels", INT, 0, doc="account CANCEL transactions"),
+        param("log_flag", FLAG, 0, doc="flag (number or name) marking transactions to account"),
+        param("log_missed_flag", FLAG, 0, doc="flag (number or name) for missed calls"),
+        param("log_fmt", STR, None, doc="fields to store (all when unset)"),
+        param("attrs", STR, "", doc="AVPs stored with each record"),
+        param("db_url", STR, _DB_URL, doc="database URL"),
+        param("acc_table", STR, "acc", doc="accounting table"),
+        param("mc_table", STR, "missed_calls", doc="missed-calls table"),
+    ),
+)

@@ -1,0 +1,103 @@
+"""tm: the transaction module (SER modules/tm; RFC 3261 section 17).
+
+Stateful forwarding and replies: transactions absorb retransmissions,
+fork to the destination set, run failure_route/onreply_route (and 2.0
+branch_route) for the replies. Follows tm of tags ser_0_8_9/v_0_8_14
+(0.8), branch rel_0_9_0 (0.9.7) and rel_2_0_0 (2.0). `tm_mod.so` was a
+renamed build of the same module. 2.0 counts all timers in milliseconds.
+"""
+
+from stdlib_modules.exports import (
+    B, F, INT, O, R, STR, V08, V08_09, V09, V09_20, V20, Module, fn, param,
+)
+
+_RFOB = R | O | F | B
+
+EXPORTS = Module(
+    name="tm",
+    doc="stateful transactions",
+    so_names=("tm_mod",),
+    functions=(
+        fn("t_relay", 0, R | F, doc="forward statefully to the R-URI and the destination set"),
+        fn("t_relay_to_udp", 2, R | F, doc="relay statefully to host, port over UDP"),
+        fn("t_relay_to_tcp", 2, R | F, doc="relay statefully to host, port over TCP"),
+        fn("t_relay_to_tls", 2, R | F, doc="relay statefully to host, port over TLS"),
+        fn("t_relay_to", 2, R, dialects=V08,
+           doc="2002: relay statefully to host, port (later t_relay_to_udp)"),
+        fn("t_relay_to", 2, R, dialects=V20, doc="relay statefully to proto:host:port"),
+        fn("t_relay_cancel", 0, R, dialects=V20, doc="relay a CANCEL matching an existing INVITE transaction"),
+        fn("t_newtran", 0, R, doc="create a transaction (UAS); 0 stops the script on a retransmission"),
+        fn("t_reply", 2, R | F, doc="reply statefully: code, reason"),
+        fn("t_lookup_request", 0, R, doc="does a transaction exist for this request"),
+        fn("t_lookup_cancel", 0, R, dialects=V20, doc="does the INVITE transaction a CANCEL refers to exist"),
+        fn("t_retransmit_reply", 0, R, doc="resend the last reply of the transaction"),
+        fn("t_release", 0, R, doc="put the transaction on the wait timer"),
+        fn("t_replicate", 2, R, doc="statefully copy the request to host, port"),
+        fn("t_replicate_udp", 2, R, doc="t_replicate over UDP"),
+        fn("t_replicate_tcp", 2, R, doc="t_replicate over TCP"),
+        fn("t_replicate_tls", 2, R, doc="t_replicate over TLS"),
+        fn("t_replicate_to", 2, R, dialects=V20, doc="t_replicate to proto, host:port"),
+        fn("t_forward_nonack", 2, R, doc="low-level stateful forward of a non-ACK to host, port"),
+        fn("t_forward_nonack_uri", 0, R, doc="t_forward_nonack to the R-URI"),
+        fn("t_forward_nonack_udp", 2, R, doc="t_forward_nonack over UDP"),
+        fn("t_forward_nonack_tcp", 2, R, doc="t_forward_nonack over TCP"),
+        fn("t_forward_nonack_tls", 2, R, doc="t_forward_nonack over TLS"),
+        fn("t_forward_nonack_to", 2, R, dialects=V20, doc="t_forward_nonack to proto, host:port"),
+        fn("t_on_negative", 1, R, dialects=V08, doc="0.8.9 name of t_on_failure (arms reply_route[n])"),
+        fn("t_on_failure", 1, R | F | O, doc="arm failure_route[n] for this transaction ('0' disarms)"),
+        fn("t_on_reply", 1, R | F | O, doc="arm onreply_route[n] for replies of this transaction"),
+        fn("t_on_branch", 1, R | F, dialects=V20, doc="arm branch_route[n] for each outgoing branch"),
+        fn("t_check_status", 1, R | F | O, doc="regex against the status code of the current reply"),
+        fn("t_setflag", 1, R, dialects=V08, doc="2002: set a transaction flag (pre-0.8.9 tm)"),
+        fn("t_flush_flags", 0, R | F, dialects=V08, doc="0.8.14: copy message flags to the transaction"),
+        fn("t_write_req", 2, R | F, dialects=V09_20, doc="hand the request to an application over a FIFO: fifo, app"),
+        fn("t_write_unix", 2, R | F, dialects=V09_20, doc="hand the request to an application over a unix socket"),
+        fn("t_set_fr", 1, _RFOB, dialects=V20, doc="set the INVITE final-response timeout (ms) of this transaction"),
+        fn("t_set_fr", 2, _RFOB, dialects=V20, doc="set fr_inv and fr timeouts (ms) of this transaction"),
+        fn("t_branch_timeout", 0, F, dialects=V20, doc="the failed branch timed out"),
+        fn("t_branch_replied", 0, F, dialects=V20, doc="the failed branch received a reply"),
+        fn("t_any_timeout", 0, _RFOB, dialects=V20, doc="any branch timed out"),
+        fn("t_any_replied", 0, _RFOB, dialects=V20, doc="any branch received a reply"),
+        fn("t_is_canceled", 0, _RFOB, dialects=V20, doc="the transaction was canceled"),
+    ),
+    params=(
+        # 0.8 / 0.9: seconds
+        param("fr_timer", INT, 30, V08_09, doc="final-response timeout (s)"),
+        param("fr_inv_timer", INT, 120, V08_09, doc="INVITE final-response timeout after a provisional (s)"),
+        param("wt_timer", INT, 5, V08_09, doc="time a completed transaction is kept (s)"),
+        param("delete_timer", INT, 2, V08_09, doc="retry interval for deleting referenced transactions (s)"),
+        param("retr_timer1p1", INT, 1, V08_09, doc="first UDP retransmission step (s)"),
+        param("retr_timer1p2", INT, 2, V08_09, doc="second UDP retransmission step (s)"),
+        param("retr_timer1p3", INT, 4, V08_09, doc="third UDP retransmission step (s)"),
+        param("retr_timer2", INT, 4, V08_09, doc="maximum retransmission interval (s)"),
+        # 2.0: milliseconds
+        param("fr_timer", INT, 30000, V20, doc="final-response timeout (ms)"),
+        param("fr_inv_timer", INT, 120000, V20, doc="INVITE final-response timeout (ms)"),
+        param("wt_timer", INT, 5000, V20, doc="wait timer (ms)"),
+        param("delete_timer", INT, 200, V20, doc="delete retry interval (ms)"),
+        param("retr_timer1", INT, 500, V20, doc="T1 retransmission interval (ms)"),
+        param("retr_timer2", INT, 4000, V20, doc="T2 maximum retransmission interval (ms)"),
+        param("noisy_ctimer", INT, 0, doc="CANCEL/408 on INVITE timeout even for single branches"),
+        param("ruri_matching", INT, 1, doc="include the R-URI in pre-3261 transaction matching"),
+        param("via1_matching", INT, 1, doc="include the top Via in pre-3261 matching (0.8.14+)"),
+        param("uac_from", STR, "sip:foo@foo.bar", doc="From for locally generated requests"),
+        param("unix_tx_timeout", INT, 2, V09_20, doc="send timeout for t_write_unix"),
+        param("restart_fr_on_each_reply", INT, 1, V09_20, doc="restart fr_inv on every provisional reply"),
+        param("fr_timer_avp", STR, "callee_fr_timer", V09, doc="AVP overriding fr_timer"),
+        param("fr_inv_timer_avp", STR, "callee_fr_inv_timer", V09, doc="AVP overriding fr_inv_timer"),
+        param("fr_timer_avp", STR, None, V20, doc="AVP overriding fr_timer (unset by default)"),
+        param("fr_inv_timer_avp", STR, None, V20, doc="AVP overriding fr_inv_timer (unset by default)"),
+        param("tw_append", STR, None, V09_20, repeatable=True,
+              doc="name:elem;... extra data for t_write_req/t_write_unix"),
+        param("pass_provisional_replies", INT, 0, V09_20, doc="pass 1xx to FIFO/unix applications"),
+        param("var_timers", INT, 1, V09, doc="0.9.7 variable-timer fix"),
+        param("aggregate_challenges", INT, 1, V20, doc="merge 401/407 challenges of all branches"),
+        param("unmatched_cancel", INT, 0, V20, doc="how to handle a CANCEL without an INVITE transaction"),
+        param("default_code", INT, 500, V20, doc="reply code when the script ends without a reply"),
+        param("default_reason", STR, "Server Internal Error", V20, doc="reason for default_code"),
+        param("reparse_invite", INT, 1, V20, doc="build CANCEL/ACK from the outgoing INVITE"),
+        param("ac_extra_hdrs", STR, "", V20, doc="header prefixes copied into local ACK/CANCEL"),
+        param("blst_methods_add", INT, 1, V20, doc="methods whose failures add to the blacklist (bitmask, 1 = INVITE)"),
+        param("blst_methods_lookup", INT, 4294967287, V20, doc="methods checked against the blacklist (bitmask, all but BYE)"),
+    ),
+)
