@@ -125,6 +125,9 @@ class If(Node):
     orelse: list["Stmt"] | None
     # A then-branch written as a bare command without ';' before else (pre-0.9.5).
     nosemi_then: bool = False
+    braced_then: bool = False
+    else_line: int = 0
+    else_col: int = 0
 
 
 class Compare(Node):

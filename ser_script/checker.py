@@ -83,6 +83,14 @@ def _check(parsed: ParseResult, base_dir: Path | None) -> CheckResult:
     return result
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _label_key(label: ast.Num | ast.Name | ast.Str | None) -> str:
     if label is None:
         return ""
@@ -191,8 +199,12 @@ class _Checker:
             core.SOCKETS: (ast.Socket, ast.Ip, ast.Host, ast.Name, ast.Str),
             core.ADDRESS: (ast.Ip, ast.Host, ast.Name, ast.Str),
         }[spec.type]
-        if spec.type in (core.INT, core.BOOL) and isinstance(value, ast.Name) and value.name in BOOL_WORDS:
-            return
+        if isinstance(value, ast.Name) and value.name in BOOL_WORDS:
+            if spec.type in (core.INT, core.BOOL):
+                return
+            if spec.type == core.TEXT:
+                self.error(value, f"'{item.name}' takes a string, not the number '{value.name}'")
+                return
         if not isinstance(value, allowed):
             wanted = {core.INT: "a number", core.BOOL: "yes or no", core.TEXT: "a string",
                       core.SOCKETS: "addresses", core.ADDRESS: "an address"}[spec.type]
@@ -322,7 +334,7 @@ class _Checker:
             self.error(label, f"{block.kind} numbers start at {first_number}")
         elif highest is not None and label.value > highest:
             self.error(label, f"{block.kind}[{label.value}] is out of range: SER {self.dialect} "
-                              f"allows 0 to {highest}")
+                              f"allows {first_number} to {highest}")
 
     def _report_unused_routes(self) -> None:
         for (kind, key), block in self.routes.items():
@@ -378,6 +390,11 @@ class _Checker:
                 self.error(then, "a statement before 'else' needs its ';' in SER 2.0")
             elif self.dialect == "0.9":
                 self.warn(then, "SER 0.9.5 and later need a ';' after this statement, before 'else'")
+        if (self.dialect == "0.8" and statement.orelse is not None and not statement.braced_then
+                and not statement.nosemi_then and not isinstance(statement.then[0], ast.If)):
+            self.error(ast.Null(line=statement.else_line, col=statement.else_col),
+                       "'else' after 'statement;' is a syntax error before SER 0.9.5: the ';' ends "
+                       "the if (write { statement; } else ...)")
         self._statements(statement.then)
         if statement.orelse is not None:
             self._statements(statement.orelse)
@@ -404,7 +421,9 @@ class _Checker:
     def _bare(self, statement: ast.Bare) -> None:
         action = core.CORE_ACTIONS.get(statement.name)
         if action is not None and action.bare:
-            self.needs(action.dialects, statement, f"'{statement.name}'")
+            if self.needs(action.dialects, statement, f"'{statement.name}'") and \
+                    self.block_kind == RouteKind.ONSEND and not action.onsend:
+                self.error(statement, f"'{statement.name}' cannot be used in onsend_route")
             return
         if action is not None or self._module_functions(statement.name):
             self.error(statement, f"'{statement.name}' needs parentheses: {statement.name}(...)")
@@ -441,7 +460,7 @@ class _Checker:
                 return
             mismatches.append(bad[0])
         arg, kind = mismatches[0]
-        self.error(arg, self._mismatch_text(call.name, arg, kind))
+        self.error(arg, self._mismatch_text(call, arg, kind))
 
     @staticmethod
     def _arity_text(action: core.CoreAction) -> str:
@@ -449,10 +468,11 @@ class _Checker:
         words = " or ".join(str(c) for c in counts)
         return f"{words} argument" + ("" if counts == [1] else "s")
 
-    def _mismatch_text(self, name: str, arg, kind: str) -> str:
-        text = f"'{name}' expects {self._kind_words(kind)} here, not {_describe(arg)}"
-        if kind in (core.NUM, core.FLAG, core.ROUTE) and isinstance(arg, ast.Str) and arg.value.isdigit():
-            text += f"; core actions take unquoted numbers: {name}({arg.value})"
+    def _mismatch_text(self, call: ast.Call, arg, kind: str) -> str:
+        text = f"'{call.name}' expects {self._kind_words(kind)} here, not {_describe(arg)}"
+        quoted_number = isinstance(arg, ast.Str) and arg.value.isdigit()
+        if kind in (core.NUM, core.FLAG, core.ROUTE) and quoted_number and len(call.args) == 1:
+            text += f"; core actions take unquoted numbers: {call.name}({arg.value})"
         return text
 
     def _kind_words(self, kind: str) -> str:
@@ -491,6 +511,8 @@ class _Checker:
             self._flag_arg(call.args[0])
         elif name == "route":
             self._route_target(call.args[0], "route")
+        elif name == "append_branch" and len(call.args) == 2:
+            self.needs(core.V09_20, call.args[1], "a q value in append_branch")
         elif name == "log" and len(call.args) == 2 and isinstance(call.args[0], ast.Num):
             level = call.args[0].value
             if level is not None and self.dialect != "2.0" and not 0 <= level <= 4:
@@ -506,8 +528,10 @@ class _Checker:
                                "this fails at run time")
             elif not 0 <= arg.value <= 31:
                 self.error(arg, f"flag {arg.value} is out of range: flags are {lowest} to 31")
-        elif isinstance(arg, ast.Name) and arg.name not in self.flag_names:
-            self.error(arg, f"unknown flag '{arg.name}': declare it with flags {arg.name}: N;")
+        elif isinstance(arg, (ast.Name, ast.Str)):
+            name = arg.name if isinstance(arg, ast.Name) else arg.value
+            if name not in self.flag_names:
+                self.error(arg, f"unknown flag '{name}': declare it with flags {name}: N;")
 
     def _route_target(self, arg, kind: str) -> None:
         key = arg.value if isinstance(arg, ast.Str) else (
@@ -586,9 +610,9 @@ class _Checker:
         if call.name in _SUBST_FUNCTIONS and call.args and isinstance(call.args[0], ast.Str):
             self._subst(call.args[0])
 
-    def _regex(self, node: ast.Str) -> None:
+    def _regex(self, node: ast.Str | ast.Name | ast.Host) -> None:
         try:
-            compile_ere(node.value)
+            compile_ere(node.value if isinstance(node, ast.Str) else node.name)
         except RegexError as exc:
             self.error(node, f"bad regular expression: {exc}")
 
@@ -650,9 +674,14 @@ class _Checker:
             self._operand_compare(expr, core.OPERANDS[left.name])
         elif isinstance(left, ast.MsgLen):
             self._int_compare(expr, "msg:len", right, allow_max_len=True)
-        elif isinstance(left, (ast.Avp, ast.Select, ast.RetCode)):
-            if op == "=~" and isinstance(right, ast.Str):
-                self._regex(right)
+        elif isinstance(left, ast.RetCode):
+            self._int_compare(expr, "$?", right)
+        elif isinstance(left, (ast.Avp, ast.Select)):
+            if op == "=~":
+                if isinstance(right, ast.Str):
+                    self._regex(right)
+                else:
+                    self.error(expr, f"'=~' needs a regular expression string, not {_describe(right)}")
         elif isinstance(left, ast.Call):
             self.error(expr, "a function's result cannot be compared; use it alone as a condition")
         else:
@@ -666,6 +695,8 @@ class _Checker:
         elif not (isinstance(right, ast.Name) and right.name in
                   ("uri", "status", "from_uri", "to_uri", "src_ip", "dst_ip")):
             self.error(right, "myself is compared with uri, from_uri, to_uri, src_ip or dst_ip")
+        else:
+            self.needs(core.OPERANDS[right.name].dialects, right, f"the operand '{right.name}'")
 
     def _operand_compare(self, expr: ast.Compare, operand: core.Operand) -> None:
         if not self.needs(operand.dialects, expr.left, f"the operand '{operand.name}'"):
@@ -687,14 +718,14 @@ class _Checker:
             if op == "=~" or operand.kind != "uri":
                 self.error(right, f"'{operand.name} {op} myself' is not a valid comparison")
             return
-        allowed = (ast.Str, ast.Name, ast.Host) if op != "=~" else (ast.Str,)
+        allowed = (ast.Str, ast.Name, ast.Host)
         if self.dialect == "2.0":
             allowed = allowed + (ast.Avp, ast.Select)
         if not isinstance(right, allowed):
             self.error(right, f"'{operand.name} {op}' needs {'a regular expression string' if op == '=~' else 'a string'}"
                               f", not {_describe(right)}")
             return
-        if op == "=~" and isinstance(right, ast.Str):
+        if op == "=~" and isinstance(right, (ast.Str, ast.Name, ast.Host)):
             self._regex(right)
         elif (op in core.EQ_OPS and operand.kind == "uri" and self.dialect != "2.0"
               and isinstance(right, ast.Str)):
@@ -705,6 +736,9 @@ class _Checker:
     def _ip_compare(self, expr: ast.Compare, operand: core.Operand) -> None:
         op, right = expr.op, expr.right
         if isinstance(right, (ast.Ip, ast.Net)) or (isinstance(right, ast.Name) and right.name == "myself"):
+            if op not in core.EQ_OPS:
+                self.error(expr, f"'{operand.name}' is compared with an address using == or !=, not {op}")
+        elif isinstance(right, ast.Str) and self.dialect != "0.8" and _is_address(right.value):
             if op not in core.EQ_OPS:
                 self.error(expr, f"'{operand.name}' is compared with an address using == or !=, not {op}")
         elif isinstance(right, (ast.Str, ast.Host, ast.Name)):
@@ -734,7 +768,8 @@ class _Checker:
         right = expr.right
         if expr.op not in core.INT_OPS:
             self.error(expr, f"'{operand.name}' is compared with == or !=, not {expr.op}")
-        elif not ((isinstance(right, ast.Name) and right.name.lower() in core.PROTO_NAMES)
+        elif not ((isinstance(right, ast.Name) and right.name in core.PROTO_WORDS)
+                  or isinstance(right, ast.Star)
                   or (isinstance(right, ast.Num) and self.dialect == "0.8")):
             self.error(right, f"'{operand.name}' is compared with udp, tcp or tls")
 
@@ -748,7 +783,12 @@ class _Checker:
     # --- values ---------------------------------------------------------------------------
 
     def _check_value(self, node) -> None:
-        if isinstance(node, ast.Num):
+        if isinstance(node, ast.Str) and self.dialect == "0.8" and node.quote == '"' and '\\"' in node.value:
+            # SER 0.8 ends the string at the escaped quote and fails on what follows.
+            after = ast.Null(line=node.line, col=node.col + 1 + node.value.index('\\"') + 2)
+            self.error(after, 'SER 0.8 strings cannot contain \\" (the escape came with 0.9): '
+                              "the string ends at the quote; use single quotes")
+        elif isinstance(node, ast.Num):
             self._number(node)
         elif isinstance(node, ast.Host):
             self._hostname(node)
@@ -784,6 +824,8 @@ class _Checker:
             self.error(node, f"SER 0.8 does not allow '-' in an unquoted hostname: write \"{node.name}\"")
 
     def _ip(self, node: ast.Ip) -> None:
+        if node.bracketed and self.dialect == "0.8":
+            self.error(node, "[bracketed] IPv6 addresses exist only in SER 0.9 and 2.0")
         if ":" in node.text:
             if ipv6_value(node.text) is None:
                 self.error(node, f"invalid IPv6 address '{node.text}'")

@@ -38,7 +38,7 @@ class CoreAction:
 
 def _forward(name: str, dialects: frozenset[str] = ALL) -> CoreAction:
     return CoreAction(name, ((HOST,), (HOST, NUM), (URIHOST,), (URIHOST, URIPORT),
-                             (URIHOST, NUM), (HOST, URIPORT)), dialects)
+                             (URIHOST, NUM)), dialects)
 
 
 _ACTIONS = (
@@ -170,7 +170,8 @@ OPERANDS = {o.name: o for o in (
     Operand("to_af", "af", V20, onsend_only=True),
 )}
 
-PROTO_NAMES = {"udp": 1, "tcp": 2, "tls": 3, "sctp": 4}
+# Protocol keywords are case-sensitive: lower or upper case only.
+PROTO_WORDS = frozenset({"udp", "tcp", "tls", "sctp", "UDP", "TCP", "TLS", "SCTP"})
 
 # Words SER's lexer reserves: an unquoted hostname may not contain them as a label.
 RESERVED_WORDS = frozenset(

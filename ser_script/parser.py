@@ -436,21 +436,21 @@ class _Builder(Transformer):
 
     @v_args(tree=True)
     def if_closed(self, tree: Tree) -> ast.If:
-        cond, then, orelse = tree.children
-        return self._if(tree, cond, then, orelse)
+        return self._if(tree, *tree.children)
 
     @v_args(tree=True)
     def if_open(self, tree: Tree) -> ast.If:
-        cond, then, *rest = tree.children
-        return self._if(tree, cond, then, rest[0] if rest else None)
+        return self._if(tree, *tree.children)
 
-    def _if(self, tree: Tree, cond, then, orelse) -> ast.If:
+    def _if(self, tree: Tree, cond, then, else_token: Token | None = None, orelse=None) -> ast.If:
         nosemi = isinstance(then, list) and then[-1:] == ["nosemi"]
+        braced = isinstance(then, list) and not nosemi
         then = then[:1] if nosemi else (then if isinstance(then, list) else [then])
         if orelse is not None and not isinstance(orelse, list):
             orelse = [orelse]
-        return ast.If(cond=self._values([cond])[0], then=then, orelse=orelse,
-                      nosemi_then=nosemi, **_pos(tree))
+        where = {"else_line": else_token.line, "else_col": else_token.column} if else_token else {}
+        return ast.If(cond=self._values([cond])[0], then=then, orelse=orelse, nosemi_then=nosemi,
+                      braced_then=braced, **where, **_pos(tree))
 
     # conditions
     @v_args(tree=True)
