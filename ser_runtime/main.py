@@ -13,7 +13,6 @@ import sys
 
 from ser_script import ast
 from ser_script.checker import CheckResult, check_file
-from ser_script.diagnostics import Diagnostic
 
 VERSION = "ser 0.1.0 (Python) - compatible with SER 0.8, 0.9 and 2.0 route scripts"
 DEFAULT_CONFIG = "/etc/ser/ser.cfg"

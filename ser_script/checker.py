@@ -23,7 +23,7 @@ from ser_script.lexical import BOOL_WORDS, FAMILY_WORDS, has_octal_octet, ipv4_v
 from ser_script.parser import ParseResult, parse, parse_file
 from ser_script.posix_regex import RegexError, compile_ere
 from stdlib_modules import registry
-from stdlib_modules.exports import KIND_NAMES, Module, ParamType, RouteKind
+from stdlib_modules.exports import Module, ParamType, RouteKind
 
 _KIND_OF_BLOCK = {
     "route": RouteKind.REQUEST, "failure_route": RouteKind.FAILURE,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from ser_script import ast
-from ser_script.checker import check_text
+from checks import assert_clean, assert_only, check, summary
 from ser_script.parser import parse
 
 TM = 'loadmodule "/usr/lib/ser/modules/tm.so"\n'
@@ -22,26 +22,6 @@ COND_COL = 9
 
 
 # --- helpers -------------------------------------------------------------------------
-
-def check(text: str, dialect: str = "0.9"):
-    return check_text(text, file="t.cfg", dialect=dialect)
-
-
-def summary(result) -> list[tuple[int, int, str, str]]:
-    return [(d.line, d.col, d.severity, d.message) for d in result.diagnostics]
-
-
-def assert_clean(result) -> None:
-    assert summary(result) == []
-
-
-def assert_only(result, line: int, col: int, severity: str, *words: str) -> None:
-    found = summary(result)
-    assert len(found) == 1, found
-    assert found[0][:3] == (line, col, severity), found
-    for word in words:
-        assert word in found[0][3], (word, found[0][3])
-
 
 def if_route(cond: str, kind: str = "route") -> str:
     return f"{kind} {{\n    if ({cond}) drop;\n}}\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from ser_script import ast, core
-from ser_script.checker import check_text
+from checks import assert_clean, assert_only, check, summary
 from ser_script.parser import parse
 
 SL = 'loadmodule "/usr/lib/ser/modules/sl.so"\n'
@@ -25,10 +25,6 @@ COL = 5
 
 def script(statement: str, pre: str = "", post: str = "") -> str:
     return f"{pre}route {{\n    {statement}\n}}\n{post}"
-
-
-def check(text: str, dialect: str = "0.9"):
-    return check_text(text, file="t.cfg", dialect=dialect)
 
 
 def run(statement: str, dialect: str = "0.9", pre: str = "", post: str = ""):
@@ -44,22 +40,6 @@ def statement_of(statement: str, dialect: str = "0.9", pre: str = "", post: str 
     assert result.config is not None, result.diagnostics
     block = [i for i in result.config.items if isinstance(i, ast.RouteBlock)][0]
     return block.body[0]
-
-
-def summary(result) -> list[tuple[int, int, str, str]]:
-    return [(d.line, d.col, d.severity, d.message) for d in result.diagnostics]
-
-
-def assert_clean(result) -> None:
-    assert summary(result) == []
-
-
-def assert_only(result, line: int, col: int, severity: str, *words: str) -> None:
-    found = summary(result)
-    assert len(found) == 1, found
-    assert found[0][:3] == (line, col, severity), found
-    for word in words:
-        assert word in found[0][3], (word, found[0][3])
 
 
 def at(statement: str, needle: str) -> int:

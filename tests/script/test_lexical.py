@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from ser_script import ast
-from ser_script.checker import check_text
+from checks import assert_clean, assert_first_error, assert_only, check, summary
 from ser_script.lexical import BOOL_WORDS
 from ser_script.parser import parse
 
@@ -21,39 +21,10 @@ DIALECTS = ("0.8", "0.9", "2.0")
 
 # --- helpers -------------------------------------------------------------------------
 
-def check(text: str, dialect: str = "0.9"):
-    return check_text(text, file="t.cfg", dialect=dialect)
-
-
 def config(text: str, dialect: str = "0.9") -> ast.Config:
     result = parse(text, "t.cfg", dialect)
     assert result.config is not None, result.diagnostics
     return result.config
-
-
-def summary(result) -> list[tuple[int, int, str, str]]:
-    return [(d.line, d.col, d.severity, d.message) for d in result.diagnostics]
-
-
-def assert_clean(result) -> None:
-    assert summary(result) == []
-
-
-def assert_only(result, line: int, col: int, severity: str, *words: str) -> None:
-    """Exactly one diagnostic, at line:col, whose message holds every word."""
-    found = summary(result)
-    assert len(found) == 1, found
-    assert found[0][:3] == (line, col, severity), found
-    for word in words:
-        assert word in found[0][3], (word, found[0][3])
-
-
-def assert_first_error(result, line: int, col: int, *words: str) -> None:
-    errors = [(d.line, d.col, d.message) for d in result.errors]
-    assert errors, summary(result)
-    assert errors[0][:2] == (line, col), errors
-    for word in words:
-        assert word in errors[0][2], (word, errors[0][2])
 
 
 def route(*statements: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from ser_script import ast
 from ser_script.checker import check_text
+from checks import assert_clean, assert_only, summary
 from ser_script.parser import parse
 
 SL = 'loadmodule "/usr/lib/ser/modules/sl.so"\n'
@@ -30,22 +31,6 @@ def items(text: str, dialect: str = "0.9") -> list:
     result = parse(MODS + text, "t.cfg", dialect)
     assert result.config is not None, result.diagnostics
     return [i for i in result.config.items if not isinstance(i, ast.LoadModule)]
-
-
-def summary(result) -> list[tuple[int, int, str, str]]:
-    return [(d.line, d.col, d.severity, d.message) for d in result.diagnostics]
-
-
-def assert_clean(result) -> None:
-    assert summary(result) == []
-
-
-def assert_only(result, line: int, col: int, severity: str, *words: str) -> None:
-    found = summary(result)
-    assert len(found) == 1, found
-    assert found[0][:3] == (line, col, severity), found
-    for word in words:
-        assert word in found[0][3], (word, found[0][3])
 
 
 def assert_error_at(result, line: int, col: int, *words: str) -> None:
