@@ -49,7 +49,10 @@ def _ids(modules: list[Module]) -> list[str]:
 CORPUS_LOADS = _corpus_loads()
 
 
-@pytest.mark.skipif(not CORPUS_LOADS, reason="corpus not checked out beside the repo")
+def test_corpus_is_beside_the_repo():
+    assert CORPUS_LOADS, f"no loadmodule found: the corpus is missing at {CORPUS}"
+
+
 @pytest.mark.parametrize(("cfg", "path"), CORPUS_LOADS, ids=[f"{c}:{p}" for c, p in CORPUS_LOADS])
 def test_corpus_loadmodule_resolves(cfg: str, path: str) -> None:
     module = registry.find(path)
