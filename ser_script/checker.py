@@ -146,22 +146,24 @@ class _Checker:
             getattr(self, "_top_" + type(item).__name__)(item)
         self._report_unused_routes()
 
-    def _later_loads(self) -> dict[str, ast.LoadModule]:
-        later: dict[str, ast.LoadModule] = {}
+    def _later_loads(self) -> dict[str, tuple[Module, ast.LoadModule]]:
+        """Every module the file loads, wherever: for 'loaded only at line N' errors."""
+        later: dict[str, tuple[Module, ast.LoadModule]] = {}
         for item in self.config.items:
             if isinstance(item, ast.LoadModule):
                 try:
                     module = registry.find(item.path.value, self.base_dir)
                 except registry.ModuleLoadError:
                     continue
-                later.setdefault(module.name, item)
+                later.setdefault(module.name, (module, item))
         return later
 
     def _collect_routes(self) -> None:
         for item in self.config.items:
             if not isinstance(item, ast.RouteBlock):
                 continue
-            key = (item.kind, _label_key(item.label) or "0" if item.kind == "route" else _label_key(item.label))
+            label = _label_key(item.label)
+            key = (item.kind, label or "0" if item.kind == "route" else label)
             first = self.routes.get(key)
             if first is None:
                 self.routes[key] = item
@@ -249,7 +251,7 @@ class _Checker:
             self._modparam_for(item, module)
 
     def _modparam_without_module(self, item: ast.ModParam, pattern: str, regex: re.Pattern) -> None:
-        later = [load for name, load in self.later_loads.items() if regex.match(name)]
+        later = [load for name, (_, load) in self.later_loads.items() if regex.match(name)]
         if later:
             self.error(item.module, f"modparam for '{pattern}' comes before its loadmodule "
                                     f"(line {later[0].line}); SER needs the module loaded first")
@@ -569,8 +571,8 @@ class _Checker:
         return [(m, f) for m, _ in self.modules.values() for f in m.functions_named(name, self.dialect)]
 
     def _unknown_function(self, call: ast.Call) -> None:
-        later = [(m, load) for m, load in self._all_loads() if m.functions_named(call.name, self.dialect)
-                 and m.name not in self.modules]
+        later = [(m, load) for m, load in self.later_loads.values()
+                 if m.functions_named(call.name, self.dialect) and m.name not in self.modules]
         if later:
             module, load = later[0]
             self.error(call, f"'{call.name}' belongs to module '{module.name}', which is loaded "
@@ -586,10 +588,6 @@ class _Checker:
             return
         known = set(core.CORE_ACTIONS) | {f.name for m, _ in self.modules.values() for f in m.functions}
         self.error(call, f"unknown function '{call.name}'{self._did_you_mean(call.name, known)}")
-
-    def _all_loads(self) -> list:
-        return [(registry.find(load.path.value, self.base_dir), load)
-                for load in self.later_loads.values()]
 
     def _module_arg(self, call: ast.Call, arg) -> None:
         if isinstance(arg, ast.Str):

@@ -5,7 +5,8 @@ or a name declared with `flags`) are written to the acc table when tm
 completes them; `log_missed_flag` writes negative outcomes to missed_calls.
 """
 
-from stdlib_modules.exports import F, FLAG, INT, R, STR, V20, Module, fn, param
+from stdlib_modules._acc_common import ACC_COMMON_PARAMS_20
+from stdlib_modules.exports import F, R, STR, V20, Module, fn, param
 
 _DB_URL = "mysql://ser:heslo@localhost/ser"
 
@@ -20,12 +21,7 @@ EXPORTS = Module(
         fn("acc_db_missed", 1, R | F, doc="write a missed-call record with the given status code"),
     ),
     params=(
-        param("early_media", INT, 0, doc="account 183 replies too"),
-        param("failed_transactions", INT, 0, doc="account negative final replies"),
-        param("report_ack", INT, None, doc="account e2e ACKs"),
-        param("report_cancels", INT, 0, doc="account CANCEL transactions"),
-        param("log_flag", FLAG, 0, doc="flag (number or name) marking transactions to account"),
-        param("log_missed_flag", FLAG, 0, doc="flag (number or name) for missed calls"),
+        *ACC_COMMON_PARAMS_20,
         param("log_fmt", STR, None, doc="fields to store (all when unset)"),
         param("attrs", STR, "", doc="AVPs stored with each record"),
         param("db_url", STR, _DB_URL, doc="database URL"),

@@ -4,7 +4,8 @@ The 2.0 split of acc: flagged transactions produce RADIUS
 Accounting-Request packets (needs a RADIUS server and radiusclient).
 """
 
-from stdlib_modules.exports import F, FLAG, INT, R, STR, V20, Module, fn, param
+from stdlib_modules._acc_common import ACC_COMMON_PARAMS_20
+from stdlib_modules.exports import F, INT, R, STR, V20, Module, fn, param
 
 EXPORTS = Module(
     name="acc_radius",
@@ -17,12 +18,7 @@ EXPORTS = Module(
         fn("acc_rad_missed", 1, R | F, doc="send a missed-call record with the given status code"),
     ),
     params=(
-        param("early_media", INT, 0, doc="account 183 replies too"),
-        param("failed_transactions", INT, 0, doc="account negative final replies"),
-        param("report_ack", INT, None, doc="account e2e ACKs"),
-        param("report_cancels", INT, 0, doc="account CANCEL transactions"),
-        param("log_flag", FLAG, 0, doc="flag (number or name) marking transactions to account"),
-        param("log_missed_flag", FLAG, 0, doc="flag (number or name) for missed calls"),
+        *ACC_COMMON_PARAMS_20,
         param("attrs", STR, "", doc="AVPs sent with each record"),
         param("radius_config", STR, "/usr/local/etc/radiusclient/radiusclient.conf", doc="radiusclient config"),
         param("service_type", INT, -1, doc="RADIUS Service-Type"),

@@ -4,7 +4,8 @@ The 2.0 split of acc: flagged transactions are logged as syslog lines
 when tm completes them.
 """
 
-from stdlib_modules.exports import F, FLAG, INT, R, STR, V20, Module, fn, param
+from stdlib_modules._acc_common import ACC_COMMON_PARAMS_20
+from stdlib_modules.exports import F, INT, R, STR, V20, Module, fn, param
 
 EXPORTS = Module(
     name="acc_syslog",
@@ -17,12 +18,7 @@ EXPORTS = Module(
         fn("acc_syslog_missed", 1, R | F, doc="log a missed-call line with the given status code"),
     ),
     params=(
-        param("early_media", INT, 0, doc="account 183 replies too"),
-        param("failed_transactions", INT, 0, doc="account negative final replies"),
-        param("report_ack", INT, None, doc="account e2e ACKs"),
-        param("report_cancels", INT, 0, doc="account CANCEL transactions"),
-        param("log_flag", FLAG, 0, doc="flag (number or name) marking transactions to log"),
-        param("log_missed_flag", FLAG, 0, doc="flag (number or name) for missed calls"),
+        *ACC_COMMON_PARAMS_20,
         param("log_level", INT, 2, doc="syslog level"),
         param("log_fmt", STR, "miocfs", doc="fields to log"),
         param("attrs", STR, "", doc="AVPs logged with each record"),
