@@ -50,6 +50,7 @@ class CheckResult:
     config: ast.Config | None
     source: str = ""
     modules: list[Module] = field(default_factory=list)
+    module_params: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -79,6 +80,7 @@ def _check(parsed: ParseResult, base_dir: Path | None) -> CheckResult:
         checker.run()
         result.diagnostics += checker.diagnostics
         result.modules = [m for m, _ in checker.modules.values()]
+        result.module_params = checker.module_params
     result.diagnostics.sort(key=sort_key)
     return result
 
@@ -91,7 +93,7 @@ def _is_address(text: str) -> bool:
     return True
 
 
-def _label_key(label: ast.Num | ast.Name | ast.Str | None) -> str:
+def label_key(label: ast.Num | ast.Name | ast.Str | None) -> str:
     if label is None:
         return ""
     if isinstance(label, ast.Num):
@@ -118,6 +120,8 @@ class _Checker:
         self.routes: dict[tuple[str, str], ast.RouteBlock] = {}
         self.route_refs: set[tuple[str, str]] = set()
         self.flag_names: set[str] = set()
+        # Parameter values by module name, as the modparam lines set them.
+        self.module_params: dict[str, dict[str, object]] = {}
         self.later_loads = self._later_loads()
         self.block_kind = RouteKind.REQUEST
         self.block_name = "route"
@@ -162,7 +166,7 @@ class _Checker:
         for item in self.config.items:
             if not isinstance(item, ast.RouteBlock):
                 continue
-            label = _label_key(item.label)
+            label = label_key(item.label)
             key = (item.kind, label or "0" if item.kind == "route" else label)
             first = self.routes.get(key)
             if first is None:
@@ -175,7 +179,7 @@ class _Checker:
 
     @staticmethod
     def _block_title(block: ast.RouteBlock) -> str:
-        label = _label_key(block.label)
+        label = label_key(block.label)
         return f"{block.kind}[{label}]" if label else block.kind
 
     # --- top level items --------------------------------------------------------------
@@ -282,6 +286,11 @@ class _Checker:
                                   f"it is accepted here for '{module.name}' and used there")
         if self.dialect == "2.0" and module.name == "tm" and name in _TM_TIMERS and isinstance(value, int) and value < 1000:
             self.warn(item.value, f"SER 2.0 tm timers are in milliseconds: {name}={value} is {value} ms")
+        values = self.module_params.setdefault(spec.moved_to or module.name, {})
+        if spec.repeatable:
+            values.setdefault(name, []).append(value)
+        else:
+            values[name] = value
 
     def _modparam_value(self, node) -> int | str | None:
         if isinstance(node, ast.Str):

@@ -7,6 +7,14 @@ table, so a function the checker accepts is the function the server runs.
 
 A function whose `impl` is None is declared but not implemented yet: the
 checker accepts it, and `ser` refuses to start on a script that calls it.
+
+Calling convention (SER's cmd_function and fixup_function): `impl(ctx, *args)`
+returns SER's code (>0 true, <0 false, 0 stop) for a `RouteContext` ctx.
+The arguments are the script's strings (2.0: or numbers) as written, unless
+the function has a `fixup(args, state)`, which runs once at start-up and
+returns the arguments the calls get (an int for "10", a compiled regex, a
+table handle); `state` is what the module's `init(params)` returned. A fixup
+raises FixupError to refuse an argument; the message names what is wrong.
 """
 
 from __future__ import annotations
@@ -49,6 +57,14 @@ V08_09 = frozenset({"0.8", "0.9"})
 V09_20 = frozenset({"0.9", "2.0"})
 
 
+class FixupError(ValueError):
+    """An argument a module function refuses at start-up; `position` is 0-based, None for all."""
+
+    def __init__(self, message: str, position: int | None = 0):
+        super().__init__(message)
+        self.position = position
+
+
 class ParamType(enum.Enum):
     INT = "int"
     STR = "str"
@@ -74,6 +90,7 @@ class Function:
     dialects: frozenset[str] = ALL
     impl: Callable[..., Any] | None = None
     doc: str = ""
+    fixup: Callable[[tuple, Any], tuple] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +125,9 @@ class Module:
     # Why this module cannot run on this machine (e.g. sms needs a GSM modem);
     # `ser` refuses to start with it, `ser-check` still knows its exports.
     unavailable: str | None = None
-    # Called once at start-up with the module's parameters (later issues).
-    init: Callable[..., Any] | None = field(default=None, compare=False)
+    # Called once at start-up with the module's parameter values by name
+    # (defaults filled in); what it returns is the `state` fixups receive.
+    init: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
     # Other names the module registered under in some versions of a dialect,
     # which `modparam` matches as well (the last 0.8 vm module renamed itself
     # from "voicemail" to "vm").
@@ -123,6 +141,13 @@ class Module:
     def functions_named(self, name: str, dialect: str) -> list[Function]:
         return [f for f in self.functions if f.name == name and dialect in f.dialects]
 
+    def param_values(self, given: dict[str, Any], dialect: str) -> dict[str, Any]:
+        """Every parameter of the dialect: the modparam value if set, else the default."""
+        values = {p.name: ([] if p.repeatable else p.default) for p in self.params
+                  if dialect in p.dialects and p.moved_to is None}
+        values.update(given)
+        return values
+
     def param(self, name: str, dialect: str) -> Param | None:
         for p in self.params:
             if p.name == name and dialect in p.dialects:
@@ -131,8 +156,9 @@ class Module:
 
 
 def fn(name: str, arity: int, kinds: RouteKind, dialects: frozenset[str] = ALL,
-       impl: Callable[..., Any] | None = None, doc: str = "") -> Function:
-    return Function(name, arity, kinds, dialects, impl, doc)
+       impl: Callable[..., Any] | None = None, doc: str = "",
+       fixup: Callable[[tuple, Any], tuple] | None = None) -> Function:
+    return Function(name, arity, kinds, dialects, impl, doc, fixup)
 
 
 def param(name: str, type: ParamType, default: int | str | None = None,
