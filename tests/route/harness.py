@@ -19,7 +19,7 @@ from ser_script.interpreter import TreeWalker
 HERE = Path(__file__).resolve().parent
 PROBE = f'loadmodule "{HERE / "probe.py"}"\n'
 
-MYSELF = Myself([("127.0.0.1", 5060), ("proxy.example.com", 5060)], [("alias.example.com", None)])
+MYSELF = Myself([("127.0.0.1", 5060), ("[::1]", 5060), ("proxy.example.com", 5060)], [("alias.example.com", None)])
 RCV = ReceiveInfo("10.1.2.3", 5070, "127.0.0.1", 5060)
 
 INVITE = (
