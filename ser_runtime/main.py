@@ -1,9 +1,10 @@
 """`ser`: the SIP Express Router command line, with the original flags.
 
 `ser -c -f ser.cfg` checks the configuration and exits, as SER does. Starting
-the server needs every module function the script calls to be implemented;
-until the runtime issues land, `ser` names what is missing and refuses to
-start rather than run a script whose calls would silently do nothing.
+compiles the routes (running every fixup) and needs every function the
+script calls to be implemented; until the runtime issues land, `ser` names
+what is missing and refuses to start rather than run a script whose calls
+would silently do nothing.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ser_script import ast
 from ser_script.checker import CheckResult, check_file
+from ser_script.compiler import BindError, ScriptEnv, compile_script, config_myself
 
 VERSION = "ser 0.1.0 (Python) - compatible with SER 0.8, 0.9 and 2.0 route scripts"
 DEFAULT_CONFIG = "/etc/ser/ser.cfg"
@@ -67,7 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     if options.check:
         print(f"ser: {options.config}: configuration is valid (dialect {result.dialect})")
         sys.exit(0)
-    missing = not_implemented(result)
+    try:
+        missing = not_implemented(result)
+    except BindError as exc:
+        lines = result.source.splitlines()
+        for diagnostic in exc.diagnostics:
+            print(diagnostic.render(lines), file=sys.stderr)
+        sys.exit(f"ser: {options.config}: {len(exc.diagnostics)} error(s) in fix-ups, not starting")
     if missing:
         sys.exit("ser: cannot start: not implemented yet: " + ", ".join(missing))
     sys.exit("ser: cannot start: the SIP runtime is not implemented yet")
@@ -80,30 +87,14 @@ def _print_diagnostics(result: CheckResult) -> None:
 
 
 def not_implemented(result: CheckResult) -> list[str]:
-    """'name (module)' for each module function the script calls that has no body."""
-    missing: dict[str, str] = {}
-    for call in _calls(result.config.items if result.config else []):
-        for module in result.modules:
-            for function in module.functions_named(call.name, result.dialect):
-                if function.arity == len(call.args) and function.impl is None:
-                    missing.setdefault(f"{call.name}/{function.arity}", f"{call.name}() ({module.name})")
+    """Unavailable modules, then 'name() (module)' for each called function that has no body.
+
+    Raises BindError when a fixup refuses an argument.
+    """
+    env = ScriptEnv(myself=config_myself(result.config), stub_missing=True)
+    compiled = compile_script(result, env)
     unavailable = [f"module {m.name} ({m.unavailable})" for m in result.modules if m.unavailable]
-    return unavailable + sorted(missing.values())
-
-
-def _calls(nodes) -> list[ast.Call]:
-    found: list[ast.Call] = []
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Call):
-            found.append(node)
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, ast.Node):
-            stack.extend(getattr(node, field) for field in node.__struct_fields__
-                         if isinstance(getattr(node, field), (ast.Node, list)))
-    return found
+    return unavailable + sorted(compiled.missing)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,31 @@ class BoundCall:
     args: tuple
 
 
+def config_myself(config: ast.Config) -> Myself:
+    """`myself` from the script's listen and alias lines (port= or 5060 where none is given)."""
+    params = [item for item in config.items if isinstance(item, ast.GlobalParam)]
+    port = next((p.values[0].value for p in params if p.name == "port"), 5060)
+    sockets, aliases = [], []
+    for param in params:
+        if param.name in ("listen", "alias"):
+            for value in param.values:
+                host, given = _socket_host_port(value)
+                if param.name == "listen":
+                    sockets.append((host, given or port))
+                else:
+                    aliases.append((host, given))
+    return Myself(sockets, aliases) if sockets else Myself(Myself.default(port).sockets, aliases)
+
+
+def _socket_host_port(value) -> tuple[str, int | None]:
+    port = None
+    if isinstance(value, ast.Socket):
+        port = value.port.value if isinstance(value.port, ast.Num) else None
+        value = value.addr
+    host = value.text if isinstance(value, ast.Ip) else getattr(value, "name", getattr(value, "value", ""))
+    return host, port
+
+
 def route_key(kind: str, label) -> tuple[str, str]:
     """The key of a route block: ("route", "0") is the main route, as in the checker."""
     key = label if isinstance(label, str) else label_key(label)

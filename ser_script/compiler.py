@@ -26,7 +26,7 @@ from typing import Callable
 
 from ser_runtime.context import RouteContext
 from ser_script import ast
-from ser_script.binder import Binder, BindError, BoundCall, ScriptEnv, route_key
+from ser_script.binder import Binder, BindError, BoundCall, ScriptEnv, config_myself, route_key
 from ser_script.checker import CheckResult
 
 LOG = logging.getLogger("ser.script")
@@ -34,7 +34,7 @@ LOG = logging.getLogger("ser.script")
 DROP = -127             # SER's EXPR_DROP: a command in a condition returned 0
 MAX_ROUTE_DEPTH = 100
 
-__all__ = ["BindError", "CompiledScript", "ScriptEnv", "compile_script"]
+__all__ = ["BindError", "CompiledScript", "ScriptEnv", "compile_script", "config_myself"]
 
 
 @dataclass
@@ -55,7 +55,7 @@ class CompiledScript:
 
 def compile_script(result: CheckResult, env: ScriptEnv | None = None) -> CompiledScript:
     """Bind and compile a script that checked clean; BindError when a fixup refuses it."""
-    binder = Binder(result, env or ScriptEnv())
+    binder = Binder(result, env or ScriptEnv(myself=config_myself(result.config)))
     binder.bind()
     generator = _Generator(binder)
     source, line_map = generator.module_source()

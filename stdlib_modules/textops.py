@@ -10,6 +10,14 @@ in arguments and `search` in onsend_route.
 from stdlib_modules.exports import B, F, INT, O, R, S, V08_09, V09_20, V20, Module, fn, param
 
 _ROF = R | O | F
+
+
+def append_hf(ctx, text: str) -> int:
+    """Add `text` (a whole header line, CRLF included, as SER wants it) after the last header."""
+    msg = ctx.msg
+    msg.insert(msg.headers_end, text.encode("utf-8", "surrogateescape"))
+    return 1
+
 _ROFB = R | O | F | B
 
 EXPORTS = Module(
@@ -25,8 +33,8 @@ EXPORTS = Module(
         fn("subst_uri", 1, _ROF, doc="sed-like /re/repl/flags on the R-URI"),
         fn("subst_user", 1, _ROF, dialects=V09_20, doc="sed-like /re/repl/flags on the R-URI user"),
         fn("append_to_reply", 1, R, doc="add header text to locally generated replies"),
-        fn("append_hf", 1, _ROF, dialects=V08_09, doc="append a header (text incl. CRLF)"),
-        fn("append_hf", 1, _ROFB, dialects=V20, doc="append a header (text incl. CRLF)"),
+        fn("append_hf", 1, _ROF, dialects=V08_09, doc="append a header (text incl. CRLF)", impl=append_hf),
+        fn("append_hf", 1, _ROFB, dialects=V20, doc="append a header (text incl. CRLF)", impl=append_hf),
         fn("append_urihf", 2, R | F, doc="append prefix + R-URI + suffix as a header"),
         fn("remove_hf", 1, _ROF, doc="remove all headers with the name"),
         fn("remove_hf_re", 1, _ROF, dialects=V20, doc="remove all headers whose name matches the regex"),
