@@ -94,12 +94,16 @@ URI_PARSERS: dict[str, Callable[[RouteContext], SipUri | None]] = {
 
 IP_READERS: dict[str, Callable[[RouteContext], str]] = {
     "src_ip": lambda ctx: ctx.rcv.src_ip, "dst_ip": lambda ctx: ctx.rcv.dst_ip,
+    "snd_ip": lambda ctx: ctx.onsend.src_ip, "to_ip": lambda ctx: ctx.onsend.dst_ip,
 }
 
 INT_READERS: dict[str, Callable[[RouteContext], int]] = {
     "src_port": lambda ctx: ctx.rcv.src_port, "dst_port": lambda ctx: ctx.rcv.dst_port,
     "proto": lambda ctx: ctx.rcv.proto, "af": lambda ctx: ctx.rcv.af,
     "msg:len": lambda ctx: len(ctx.msg), "$?": lambda ctx: ctx.retcode,
+    "snd_port": lambda ctx: ctx.onsend.src_port, "to_port": lambda ctx: ctx.onsend.dst_port,
+    "snd_proto": lambda ctx: ctx.onsend.proto, "to_proto": lambda ctx: ctx.onsend.proto,
+    "snd_af": lambda ctx: ctx.onsend.af, "to_af": lambda ctx: ctx.onsend.af,
 }
 
 

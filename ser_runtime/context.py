@@ -43,11 +43,13 @@ class RouteContext:
 
     `flags` is SER's 32-bit flag word; `branches` the destination set
     appended with append_branch (uri, q); `exit` and `retcode` are SER 2.0's
-    EXIT run flag and `$?`; `depth` counts nested route() calls.
+    EXIT run flag and `$?`; `depth` counts nested route() calls. In SER
+    2.0's onsend_route, `onsend` is the send about to happen: its src is
+    our socket (snd_ip), its dst the destination (to_ip).
     """
 
     __slots__ = ("msg", "rcv", "flags", "dst_uri", "branches", "avps", "retcode", "exit", "depth",
-                 "force_rport", "advertised_address", "advertised_port", "send_socket",
+                 "force_rport", "advertised_address", "advertised_port", "send_socket", "onsend",
                  "_new_uri_text", "_new_uri")
 
     def __init__(self, msg: SipMessage, rcv: ReceiveInfo):
@@ -64,6 +66,7 @@ class RouteContext:
         self.advertised_address: str | None = None
         self.advertised_port: int | None = None
         self.send_socket: tuple[int, str, int] | None = None
+        self.onsend: ReceiveInfo | None = None
         self._new_uri_text: str | None = None
         self._new_uri: SipUri | None = None
 

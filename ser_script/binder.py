@@ -317,10 +317,10 @@ class Binder:
         if operand.kind == "proto":
             value = PROTO_NONE if isinstance(right, ast.Star) else (
                 right.value if isinstance(right, ast.Num) else PROTO_NUMBERS[right.name.lower()])
-            return cond.IntCompare(cond.INT_READERS["proto"], op, value)
+            return cond.IntCompare(cond.INT_READERS[name], op, value)
         if operand.kind == "af":
             value = right.value if isinstance(right, ast.Num) else FAMILY_WORDS[right.name]
-            return cond.IntCompare(cond.INT_READERS["af"], op, value)
+            return cond.IntCompare(cond.INT_READERS[name], op, value)
         return self._int_compare(cond.INT_READERS[name], op, right)
 
     def _int_compare(self, reader, op: str, right) -> cond.Element:

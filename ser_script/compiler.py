@@ -299,7 +299,7 @@ class _Generator:
     def _condition(self, expr) -> tuple[str, bool, bool]:
         element = self.binder.elements.get(id(expr))
         if element is not None:
-            return f"{self.constant(element)}.evaluate(ctx)", not element.fallible, False
+            return f"{self.constant(element.evaluate)}(ctx)", not element.fallible, False
         if isinstance(expr, ast.Not):
             code, is_bool, has_command = self._condition(expr.operand)
             return (f"(not {code})" if is_bool else f"_not({code})"), is_bool, has_command

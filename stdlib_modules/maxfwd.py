@@ -34,7 +34,7 @@ def process_maxfwd(ctx, value: int, limit: int) -> int:
         msg.add_header("Max-Forwards", str(value), on_top=True)
         return 1
     try:
-        current = msg.max_forwards
+        current = field.parsed
     except SipParseError:
         return 1        # SER leaves an unparsable value alone
     if current == 0:
