@@ -12,12 +12,11 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from ser_runtime.sip import SipMessage, SipParseError, SipUri
+from ser_runtime.sip import SipMessage, SipUri
 
 # SER's protocol numbers (ip_addr.h); `proto==udp` compares against them.
 PROTO_NONE, PROTO_UDP, PROTO_TCP, PROTO_TLS, PROTO_SCTP = range(5)
 PROTO_NUMBERS = {"udp": PROTO_UDP, "tcp": PROTO_TCP, "tls": PROTO_TLS, "sctp": PROTO_SCTP}
-PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
 
 # SER's MAX_BRANCHES: the Request-URI plus 11 appended branches.
 MAX_BRANCHES = {"0.8": 4, "0.9": 12, "2.0": 12}
@@ -89,9 +88,3 @@ class RouteContext:
         """Rewrite the Request-URI (SER's new_uri); raises SipParseError for unsendable text."""
         self.msg.set_ruri(uri)
 
-
-def parse_uri_or_none(ctx: RouteContext) -> SipUri | None:
-    try:
-        return ctx.parsed_uri()
-    except SipParseError:
-        return None

@@ -61,11 +61,12 @@ def bind(script: str, dialect: str = "0.9", env: ScriptEnv | None = None):
 
 
 def run(script: str, dialect: str = "0.9", text: str = INVITE, rcv: ReceiveInfo = RCV,
-        kind: str = "route", label: str = "") -> Outcome:
+        kind: str = "route", label: str = "", onsend: ReceiveInfo | None = None) -> Outcome:
     compiled, walker = bind(script, dialect)
     outcomes = []
     for runner in (compiled, walker):
         ctx = RouteContext(message(text), rcv)
+        ctx.onsend = onsend
         outcomes.append(Outcome(runner.run(ctx, kind, label), ctx))
     assert _state(outcomes[0]) == _state(outcomes[1]), "compiled and tree-walked runs differ"
     return outcomes[0]

@@ -5,7 +5,9 @@ records x and returns N. The trace is the attribute "trace" of the message
 context, so a test sees which calls ran, in order.
 """
 
-from stdlib_modules.exports import F, O, R, FixupError, Module, fn
+from stdlib_modules.exports import B, F, O, R, S, FixupError, Module, fn
+
+ANY_ROUTE = R | F | O | B | S
 
 
 def _number(args, state):
@@ -41,8 +43,8 @@ EXPORTS = Module(
     name="probe",
     doc="test probes",
     functions=(
-        fn("ret", 1, R | F | O, impl=ret, fixup=_number),
-        fn("mark", 1, R | F | O, impl=mark),
-        fn("mark_ret", 2, R | F | O, impl=mark_ret, fixup=_mark_number),
+        fn("ret", 1, ANY_ROUTE, impl=ret, fixup=_number),
+        fn("mark", 1, ANY_ROUTE, impl=mark),
+        fn("mark_ret", 2, ANY_ROUTE, impl=mark_ret, fixup=_mark_number),
     ),
 )

@@ -190,3 +190,12 @@ def test_sending_choices_are_kept_on_the_message():
     ctx = outcome.ctx
     assert (ctx.force_rport, ctx.advertised_address, ctx.advertised_port) == (True, "203.0.113.9", 5080)
     assert ctx.send_socket == (1, "127.0.0.1", 5060)
+
+
+def test_onsend_route_sees_the_send_about_to_happen():
+    send = ReceiveInfo("127.0.0.1", 5060, "127.0.0.2", 5070, PROTO_TCP)
+    outcome = run('onsend_route { if (to_ip==127.0.0.2 && to_port==5070 && snd_ip==myself && '
+                  'snd_port==5060 && snd_proto==tcp && to_af==inet) mark("seen"); drop; }',
+                  "2.0", kind="onsend_route", onsend=send)
+    assert outcome.trace == ["seen"]
+    assert outcome.ctx.exit

@@ -101,3 +101,12 @@ def test_ser_rejects_a_broken_config(tmp_path):
     result = run_ser("-c", "-f", str(path))
     assert result.returncode == 1
     assert "not a" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ser_reports_a_refused_fixup_at_its_argument(tmp_path):
+    path = write(tmp_path, 'loadmodule "/usr/lib/ser/modules/maxfwd.so"\n'
+                           'route {\n\tmf_process_maxfwd_header("70");\n}\n')
+    result = run_ser("-f", str(path))
+    assert result.returncode == 1
+    assert f"{path}:3:27: error: mf_process_maxfwd_header: 70 is out of range" in result.stderr
+    assert "Traceback" not in result.stderr
