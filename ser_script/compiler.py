@@ -238,10 +238,10 @@ class _Generator:
 
     def _stop(self, stop: ast.Stop, depth: int, top: bool) -> None:
         line = stop.line
-        if self.classic or stop.kind == "break":
+        if self.classic:
             self.emit(depth, "return 0", line)
             return
-        value = self._stop_value(stop)
+        value = "0" if stop.kind == "break" else self._stop_value(stop)
         if stop.kind in ("drop", "exit") or top:
             self.emit(depth, "ctx.exit = True", line)
         self.emit(depth, f"return {value}", line)
