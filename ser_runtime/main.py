@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from ser_script.checker import CheckResult, check_file
-from ser_script.compiler import BindError, ScriptEnv, compile_script, config_myself
+from ser_script.compiler import ScriptEnv, compile_script, config_myself, fixup_diagnostics
 
 VERSION = "ser 0.1.0 (Python) - compatible with SER 0.8, 0.9 and 2.0 route scripts"
 DEFAULT_CONFIG = "/etc/ser/ser.cfg"
@@ -62,19 +62,14 @@ def main(argv: list[str] | None = None) -> None:
         result = check_file(options.config, options.dialect)
     except OSError as exc:
         sys.exit(f"ser: cannot read {options.config}: {exc.strerror or exc}")
+    result.diagnostics += fixup_diagnostics(result)
     _print_diagnostics(result)
     if result.errors:
         sys.exit(f"ser: {options.config}: {len(result.errors)} error(s), not starting")
     if options.check:
         print(f"ser: {options.config}: configuration is valid (dialect {result.dialect})")
         sys.exit(0)
-    try:
-        missing = not_implemented(result)
-    except BindError as exc:
-        lines = result.source.splitlines()
-        for diagnostic in exc.diagnostics:
-            print(diagnostic.render(lines), file=sys.stderr)
-        sys.exit(f"ser: {options.config}: {len(exc.diagnostics)} error(s) in fix-ups, not starting")
+    missing = not_implemented(result)
     if missing:
         sys.exit("ser: cannot start: not implemented yet: " + ", ".join(missing))
     sys.exit("ser: cannot start: the SIP runtime is not implemented yet")
@@ -87,10 +82,7 @@ def _print_diagnostics(result: CheckResult) -> None:
 
 
 def not_implemented(result: CheckResult) -> list[str]:
-    """Unavailable modules, then 'name() (module)' for each called function that has no body.
-
-    Raises BindError when a fixup refuses an argument.
-    """
+    """Unavailable modules, then 'name() (module)' for each called function that has no body."""
     env = ScriptEnv(myself=config_myself(result.config), stub_missing=True)
     compiled = compile_script(result, env)
     unavailable = [f"module {m.name} ({m.unavailable})" for m in result.modules if m.unavailable]

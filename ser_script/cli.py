@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ser_script.checker import CheckResult, check_file
+from ser_script.compiler import fixup_diagnostics
 from ser_script.diagnostics import Diagnostic
 
 EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -44,6 +45,7 @@ def main(file: str, dialect: str | None, output_format: str, no_warnings: bool) 
     except OSError as exc:
         click.echo(f"ser-check: cannot read {file}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_USAGE)
+    result.diagnostics += fixup_diagnostics(result)
     if no_warnings:
         result.diagnostics = result.errors
     if output_format == "json":

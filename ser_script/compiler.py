@@ -28,13 +28,15 @@ from ser_runtime.context import RouteContext
 from ser_script import ast
 from ser_script.binder import Binder, BindError, BoundCall, ScriptEnv, config_myself, route_key
 from ser_script.checker import CheckResult
+from ser_script.diagnostics import Diagnostic
 
 LOG = logging.getLogger("ser.script")
 
 DROP = -127             # SER's EXPR_DROP: a command in a condition returned 0
 MAX_ROUTE_DEPTH = 100
 
-__all__ = ["BindError", "CompiledScript", "ScriptEnv", "compile_script", "config_myself"]
+__all__ = ["BindError", "CompiledScript", "ScriptEnv", "compile_script", "config_myself",
+           "fixup_diagnostics"]
 
 
 @dataclass
@@ -65,6 +67,22 @@ def compile_script(result: CheckResult, env: ScriptEnv | None = None) -> Compile
     exec(compile(tree, result.config.file, "exec"), namespace)
     routes = {key: namespace[name] for key, name in generator.route_names.items()}
     return CompiledScript(result.dialect, routes, source, binder.missing)
+
+
+def fixup_diagnostics(result: CheckResult) -> list[Diagnostic]:
+    """What the fix-up pass refuses in a script that checked clean (for ser-check and `ser -c`).
+
+    Functions that are not implemented yet are stubbed, so only refused
+    arguments are reported.
+    """
+    if result.errors or result.config is None:
+        return []
+    binder = Binder(result, ScriptEnv(myself=config_myself(result.config), stub_missing=True))
+    try:
+        binder.bind()
+    except BindError as exc:
+        return exc.diagnostics
+    return []
 
 
 def _map_lines(tree: pyast.AST, line_map: list[int]) -> None:

@@ -110,3 +110,11 @@ def test_ser_reports_a_refused_fixup_at_its_argument(tmp_path):
     assert result.returncode == 1
     assert f"{path}:3:27: error: mf_process_maxfwd_header: 70 is out of range" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ser_check_and_ser_c_report_refused_fixups(tmp_path):
+    path = write(tmp_path, 'listen=udp:127.0.0.1:5060\nroute {\n\tforce_send_socket(udp:10.9.9.9:5060);\n}\n')
+    for result in (run(str(path)), run_ser("-c", "-f", str(path))):
+        assert result.returncode == 1
+        assert f"{path}:3:20: error: force_send_socket: 10.9.9.9:5060 is not one of the listen sockets" \
+            in result.stdout + result.stderr
