@@ -44,6 +44,10 @@ class Myself:
         names = ["127.0.0.1", "::1", "localhost", socket.gethostname()]
         return cls([(name, port) for name in names])
 
+    def is_socket(self, host: str, port: int) -> bool:
+        """A listen socket's address or name on its port (force_send_socket's check)."""
+        return (normalize_host(host), port) in self.sockets
+
     def host_port(self, host: str, port: int | None) -> bool:
         """`uri==myself`: host and port (5060 when absent) match a socket or an alias."""
         host = normalize_host(host)

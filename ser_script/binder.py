@@ -60,9 +60,9 @@ class ScriptEnv:
 class BoundCall:
     """A call ready to run: `function(ctx, *args)`.
 
-    `kind` is "module" (may return 0), "core" (never returns 0), "route"
-    (args[0] is the target's route key) or "flag" (inline flag operations:
-    `function` is None and args is (action name, mask)).
+    `kind` is "module" (may return 0), "core" (never returns 0) or "route"
+    (`function` is None; args[0] is the target's route key). The flag
+    actions take their flag as a bit mask.
     """
 
     kind: str
@@ -220,13 +220,13 @@ class Binder:
         lowest = 0 if self.dialect == "2.0" else 1
         if not lowest <= flag <= MAX_FLAG:
             return BoundCall("core", core_actions.bad_flag, (flag,))
-        return BoundCall("flag", None, (call.name, 1 << flag))
+        return BoundCall("core", self.env.actions[call.name], (1 << flag,))
 
     def _send_socket(self, socket: ast.Socket) -> tuple:
         proto = PROTO_NUMBERS.get((socket.proto or "").lower(), PROTO_NONE)
         address = self._core_arg(socket.addr)
         port = socket.port.value if isinstance(socket.port, ast.Num) else 5060
-        if (cond.ascii_lower(address).strip("[]"), port) not in set(self.env.myself.sockets):
+        if not self.env.myself.is_socket(address, port):
             self.error(socket, f"force_send_socket: {address}:{port} is not one of the listen sockets")
         return proto, address, port
 

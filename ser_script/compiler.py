@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+from ser_runtime import core_actions
 from ser_runtime.context import RouteContext
 from ser_script import ast
 from ser_script.binder import Binder, BindError, BoundCall, ScriptEnv, config_myself, route_key
@@ -135,6 +136,8 @@ def _not(value: int) -> int:
     return value if value < 0 else 1 - value
 
 
+_FLAG_ACTIONS = (core_actions.setflag, core_actions.resetflag, core_actions.isflagset)
+
 _HELPERS = {"_enter": _enter, "_route_classic": _route_classic, "_command_classic": _command_classic,
             "_command_20": _command_20, "_route_20": _route_20, "_not": _not, "DROP": DROP}
 
@@ -212,7 +215,7 @@ class _Generator:
     def _call_statement(self, node, depth: int) -> None:
         bound = self.binder.calls[id(node)]
         line = node.line
-        if bound.kind == "flag":
+        if bound.function in _FLAG_ACTIONS:
             self._flag_statement(bound, depth, line)
         elif bound.kind == "route":
             target = self._route_target(bound)
@@ -233,15 +236,14 @@ class _Generator:
             self.emit(depth + 1, "return 0", line)
 
     def _flag_statement(self, bound: BoundCall, depth: int, line: int) -> None:
-        action, mask = bound.args
-        if action == "setflag":
-            self.emit(depth, f"ctx.flags |= {mask}", line)
-            self.emit(depth, "r = 1", line)
-        elif action == "resetflag":
-            self.emit(depth, f"ctx.flags &= {~mask}", line)
-            self.emit(depth, "r = 1", line)
-        else:
+        # The flag actions are inlined: they are the commonest calls of all.
+        (mask,) = bound.args
+        if bound.function is core_actions.isflagset:
             self.emit(depth, f"r = 1 if ctx.flags & {mask} else -1", line)
+            return
+        operator, operand = ("|=", mask) if bound.function is core_actions.setflag else ("&=", ~mask)
+        self.emit(depth, f"ctx.flags {operator} {operand}", line)
+        self.emit(depth, "r = 1", line)
 
     def _route_target(self, bound: BoundCall) -> str:
         name = self.route_names.get(bound.args[0])
@@ -350,8 +352,8 @@ class _Generator:
 
     def _command_condition(self, call) -> tuple[str, bool, bool]:
         bound = self.binder.calls[id(call)]
-        if bound.kind == "flag":
-            return f"(ctx.flags & {bound.args[1]} != 0)", True, False
+        if bound.function is core_actions.isflagset:
+            return f"(ctx.flags & {bound.args[0]} != 0)", True, False
         if bound.kind == "route":
             target = self._route_target(bound)
             if self.classic:

@@ -73,15 +73,6 @@ class TreeWalker:
         return self._assign(ctx, statement)
 
     def _call(self, ctx: RouteContext, bound: BoundCall) -> int:
-        if bound.kind == "flag":
-            action, mask = bound.args
-            if action == "setflag":
-                ctx.flags |= mask
-            elif action == "resetflag":
-                ctx.flags &= ~mask
-            else:
-                return 1 if ctx.flags & mask else -1
-            return 1
         if bound.kind == "route":
             return self._route(ctx, bound.args[0])
         code = bound.function(ctx, *bound.args)
