@@ -44,15 +44,18 @@ class RouteContext:
     appended with append_branch (uri, q); `exit` and `retcode` are SER 2.0's
     EXIT run flag and `$?`; `depth` counts nested route() calls. In SER
     2.0's onsend_route, `onsend` is the send about to happen: its src is
-    our socket (snd_ip), its dst the destination (to_ip).
+    our socket (snd_ip), its dst the destination (to_ip). `sender` is the
+    worker's Sender (sender.py), through which modules reply and send; it
+    is None where nothing can be sent (the checker, unit tests).
     """
 
     __slots__ = ("msg", "rcv", "flags", "dst_uri", "branches", "avps", "retcode", "exit", "depth",
-                 "force_rport", "advertised_address", "advertised_port", "send_socket", "onsend",
+                 "force_rport", "advertised_address", "advertised_port", "send_socket", "onsend", "sender",
                  "_new_uri_text", "_new_uri")
 
-    def __init__(self, msg: SipMessage, rcv: ReceiveInfo):
+    def __init__(self, msg: SipMessage, rcv: ReceiveInfo, sender=None):
         self.msg = msg
+        self.sender = sender
         self.rcv = rcv
         self.flags = 0
         self.dst_uri: str | None = None

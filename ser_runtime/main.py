@@ -1,19 +1,25 @@
 """`ser`: the SIP Express Router command line, with the original flags.
 
 `ser -c -f ser.cfg` checks the configuration and exits, as SER does. Starting
-compiles the routes (running every fixup) and needs every function the
-script calls to be implemented; until the runtime issues land, `ser` names
-what is missing and refuses to start rather than run a script whose calls
-would silently do nothing.
+binds every listen socket, compiles the routes (running every fixup) and
+forks the workers (server.py). A script calling a function that has no body
+yet is refused at start, naming it, rather than run with calls that would
+silently do nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+from ser_runtime import log
+from ser_runtime.process import become, daemonize, remove_pid_file, write_pid_file
+from ser_runtime.server import StartError, Supervisor
 from ser_script.checker import CheckResult, check_file
-from ser_script.compiler import ScriptEnv, compile_script, config_myself, fixup_diagnostics
+from ser_script.compiler import fixup_diagnostics
+
+LOG = logging.getLogger("ser.core")
 
 VERSION = "ser 0.1.0 (Python) - compatible with SER 0.8, 0.9 and 2.0 route scripts"
 DEFAULT_CONFIG = "/etc/ser/ser.cfg"
@@ -69,24 +75,39 @@ def main(argv: list[str] | None = None) -> None:
     if options.check:
         print(f"ser: {options.config}: configuration is valid (dialect {result.dialect})")
         sys.exit(0)
-    missing = not_implemented(result)
-    if missing:
-        sys.exit("ser: cannot start: not implemented yet: " + ", ".join(missing))
-    sys.exit("ser: cannot start: the SIP runtime is not implemented yet")
+    sys.exit(serve(options))
+
+
+def serve(options) -> int:
+    """Bind, fork the workers and supervise them until SIGTERM; the exit code."""
+    try:
+        supervisor = Supervisor(options.config, options, options.dialect)
+    except StartError as exc:
+        sys.exit(f"ser: cannot start: {exc}")
+    settings = supervisor.settings
+    log.setup(settings.debug, settings.log_stderror, settings.log_facility)
+    try:
+        become(settings)
+    except (OSError, KeyError) as exc:
+        sys.exit(f"ser: cannot start: {exc}")
+    LOG.warning("listening on %s", ", ".join(supervisor.describe()))
+    if not settings.fork:
+        supervisor.run_worker(0)
+        return 0
+    if settings.daemonize:
+        daemonize()
+    write_pid_file(settings.pid_file)
+    try:
+        supervisor.start_workers()
+        return supervisor.supervise()
+    finally:
+        remove_pid_file(settings.pid_file)
 
 
 def _print_diagnostics(result: CheckResult) -> None:
     lines = result.source.splitlines()
     for diagnostic in result.diagnostics:
         print(diagnostic.render(lines), file=sys.stderr)
-
-
-def not_implemented(result: CheckResult) -> list[str]:
-    """Unavailable modules, then 'name() (module)' for each called function that has no body."""
-    env = ScriptEnv(myself=config_myself(result.config), stub_missing=True)
-    compiled = compile_script(result, env)
-    unavailable = [f"module {m.name} ({m.unavailable})" for m in result.modules if m.unavailable]
-    return unavailable + sorted(compiled.missing)
 
 
 if __name__ == "__main__":

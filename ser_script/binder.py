@@ -28,6 +28,7 @@ from ser_script.posix_regex import compile_ere
 from stdlib_modules.exports import FixupError, Function, Module
 
 MAX_FLAG = 31
+_SENDING = ("forward", "forward_udp", "forward_tcp", "forward_tls", "send", "send_tcp")
 
 
 class BindError(Exception):
@@ -197,7 +198,17 @@ class Binder:
             args = (MAX_BRANCHES[self.dialect], *args)
         elif name == "force_send_socket":
             args = self._send_socket(call.args[0])
+        elif name in _SENDING:
+            args = self._destination(call.args)
         return BoundCall("core", function, args)
+
+    def _destination(self, args: list) -> tuple[str | None, int | None]:
+        """forward/send targets: (host, port); host None = `uri:host`, port None = the URI's or default."""
+        host = None if isinstance(args[0], ast.UriHost) else str(self._core_arg(args[0]))
+        port = None
+        if len(args) > 1 and not isinstance(args[1], ast.UriPort):
+            port = self._core_arg(args[1])
+        return host, port
 
     def _core_arg(self, arg) -> Any:
         if isinstance(arg, ast.Num):

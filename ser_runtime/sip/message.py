@@ -259,6 +259,17 @@ class SipMessage(Layout):
             edits.append((self.headers_end, self.headers_end, line))
         self._edits().set_tagged("body", edits)
 
+    def set_edits(self, tag: str, edits: list[tuple[int, int, bytes]]) -> None:
+        """Record raw edits under `tag`, replacing whatever was recorded under it before.
+
+        A proxy uses this for what belongs to one outgoing copy only (its own
+        Via, received=): the next copy replaces it, and `[]` removes it.
+        """
+        for start, end, _ in edits:
+            if not self.start <= start <= end <= self.body_end:
+                raise SipParseError("edit outside the message", start)
+        self._edits().set_tagged(tag, edits)
+
     def serialize(self) -> bytes:
         """The message with every recorded edit applied."""
         if self._splices is None:

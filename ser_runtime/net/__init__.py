@@ -1,0 +1,1 @@
+"""The SIP runtime's network side: sockets, stream connections, name resolution."""

@@ -1,0 +1,331 @@
+"""The `ser` server: binding, the worker processes and their supervisor (SER's main.c).
+
+Start-up checks and compiles the script, binds every socket, drops
+privileges, then forks `children` workers. Each UDP listener gets one
+SO_REUSEPORT socket per worker (the kernel spreads datagrams by source
+address) and one socket of the worker's own, whose port goes in the Via of
+what that worker forwards, so replies return to it. The supervisor keeps
+every socket open: a worker that dies is logged and replaced on the same
+sockets, and what arrived meanwhile waits in their buffers. SIGTERM stops
+the workers and exits; SIGHUP re-reads the configuration and restarts the
+workers on it only when it checks clean.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import selectors
+import signal
+import socket
+import time
+from dataclasses import dataclass, field
+
+from ser_runtime import core_actions
+from ser_runtime.context import PROTO_UDP
+from ser_runtime.myself import Myself
+from ser_runtime.net.resolver import Resolver
+from ser_runtime.sender import Sender
+from ser_runtime.settings import Listener, Settings, SettingsError
+from ser_runtime.worker import Worker
+from ser_script.checker import check_file
+from ser_script.compiler import BindError, CompiledScript, ScriptEnv, compile_script, config_myself
+
+LOG = logging.getLogger("ser.core")
+RESPAWN_PAUSE = 1.0
+STOP_GRACE = 5.0
+
+
+class StartError(Exception):
+    """Why the server cannot start (or reload): one line for the user."""
+
+
+@dataclass
+class Sockets:
+    """Every bound socket: per UDP listener one shared and one own socket per worker; stream listeners."""
+
+    listeners: list[Listener]
+    shared: dict[Listener, list[socket.socket]] = field(default_factory=dict)
+    own: dict[Listener, list[socket.socket]] = field(default_factory=dict)
+    streams: dict[Listener, socket.socket] = field(default_factory=dict)
+
+    def own_ports(self) -> list[tuple[str, int]]:
+        return [(l.ip, s.getsockname()[1]) for l, socks in self.own.items() for s in socks]
+
+    def close(self) -> None:
+        for sock in self.all():
+            sock.close()
+
+    def all(self) -> list[socket.socket]:
+        socks = list(self.streams.values())
+        for group in (*self.shared.values(), *self.own.values()):
+            socks += group
+        return socks
+
+
+def load(config_path: str, options, dialect: str | None) -> tuple[Settings, object]:
+    """Check the script and read its settings; StartError with every error when it is not clean."""
+    try:
+        result = check_file(config_path, dialect)
+    except OSError as exc:
+        raise StartError(f"cannot read {config_path}: {exc.strerror or exc}") from None
+    if result.errors:
+        lines = result.source.splitlines()
+        raise StartError("\n".join(d.render(lines) for d in result.errors))
+    settings = Settings.from_config(result.config)
+    try:
+        settings.apply_options(options)
+    except SettingsError as exc:
+        raise StartError(str(exc)) from None
+    _refuse_missing(settings, result)
+    return settings, result
+
+
+def _refuse_missing(settings: Settings, result) -> None:
+    """Before binding anything: every function the script calls must have a body."""
+    sender = Sender(settings, [], resolver=None)
+    env = ScriptEnv(myself=config_myself(result.config), actions={**core_actions.ACTIONS, **sender.actions()},
+                    stub_missing=True)
+    missing = compile_script(result, env).missing
+    if missing:
+        raise StartError("not implemented yet: " + ", ".join(sorted(missing)))
+
+
+def bind(settings: Settings, workers: int) -> Sockets:
+    """Bind every listener; StartError naming the first socket that cannot be bound."""
+    try:
+        listeners = settings.listeners()
+    except SettingsError as exc:
+        raise StartError(str(exc)) from None
+    sockets = Sockets(listeners)
+    try:
+        for listener in listeners:
+            if listener.proto == PROTO_UDP:
+                sockets.shared[listener] = [_udp(listener, listener.port, settings.maxbuffer, True)
+                                            for _ in range(workers)]
+                sockets.own[listener] = [_udp(listener, 0, settings.maxbuffer, False) for _ in range(workers)]
+            else:
+                sockets.streams[listener] = _stream_listener(listener)
+    except OSError as exc:
+        sockets.close()
+        raise StartError(f"cannot bind {listener}: {exc.strerror or exc}") from None
+    return sockets
+
+
+def _udp(listener: Listener, port: int, buffer: int, shared: bool) -> socket.socket:
+    sock = socket.socket(listener.family, socket.SOCK_DGRAM)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer)
+    sock.bind((listener.ip, port))
+    return sock
+
+
+def _stream_listener(listener: Listener) -> socket.socket:
+    sock = socket.socket(listener.family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((listener.ip, listener.port))
+    sock.listen(128)
+    return sock
+
+
+def compile_for(settings: Settings, result, sockets: Sockets) -> tuple[CompiledScript, Sender, Myself]:
+    """Bind the script against this server's sockets; StartError on what the fix-up pass refuses."""
+    resolver = Resolver.from_environment(try_ipv6=settings.dns_try_ipv6)
+    sender = Sender(settings, sockets.listeners, resolver)
+    myself = settings.myself(sockets.listeners, sockets.own_ports())
+    env = ScriptEnv(myself=myself, actions={**core_actions.ACTIONS, **sender.actions()})
+    try:
+        script = compile_script(result, env)
+    except BindError as exc:
+        lines = result.source.splitlines()
+        raise StartError("\n".join(d.render(lines) for d in exc.diagnostics)) from None
+    sender.onsend = script.route("onsend_route", "") if script.dialect == "2.0" else None
+    return script, sender, myself
+
+
+class Supervisor:
+    """Forks the workers, replaces the ones that die, stops and reloads them on signals."""
+
+    def __init__(self, config_path: str, options, dialect: str | None):
+        self.config_path = config_path
+        self.options = options
+        self.dialect = dialect
+        self.settings, result = load(config_path, options, dialect)
+        self.workers_count = self.settings.children if self.settings.fork else 1
+        self.sockets = bind(self.settings, self.workers_count)
+        self.script, self.sender, self.myself = compile_for(self.settings, result, self.sockets)
+        self.tls = _tls_contexts(self.settings)
+        self.relay = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.pids: dict[int, int] = {}
+        self.started: dict[int, float] = {}
+        self._signals: list[int] = []
+
+    def describe(self) -> list[str]:
+        return [str(listener) for listener in self.sockets.listeners]
+
+    # --- workers ----------------------------------------------------------------------------
+
+    def start_workers(self) -> None:
+        for index in range(self.workers_count):
+            self._spawn(index)
+
+    def _spawn(self, index: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(self._worker_main(index))
+        self.pids[pid] = index
+        self.started[index] = time.monotonic()
+
+    def _worker_main(self, index: int) -> int:
+        try:
+            for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)
+            self.run_worker(index)
+            return 0
+        except Exception as exc:
+            LOG.critical("worker %d failed: %s: %s", index, type(exc).__name__, exc)
+            return 1
+
+    def run_worker(self, index: int) -> None:
+        """One worker's loop; index 0 also owns the TCP/TLS connections."""
+        shared = {l: socks[index] for l, socks in self.sockets.shared.items()}
+        own = {l: socks[index] for l, socks in self.sockets.own.items()}
+        selector = selectors.DefaultSelector()
+        worker = Worker(self.settings, self.script, self.sender, self.myself)
+        streams, relay = None, None
+        if index == 0:
+            streams = self._stream_transport(selector, worker)
+            relay = self.relay[0]
+        self.sender.attach(shared, own, streams=streams, relay=None if index == 0 else self.relay[1])
+        udp = [(s, l) for l, s in shared.items()] + [(s, l) for l, s in own.items()]
+        worker.serve(selector, udp, relay=relay, streams=streams)
+
+    def _stream_transport(self, selector, worker: Worker):
+        from ser_runtime.net.streams import StreamLimits, StreamTransport
+        s = self.settings
+        limits = StreamLimits(connect_timeout=s.tcp_connect_timeout, send_timeout=s.tcp_send_timeout,
+                              lifetime=s.tcp_connection_lifetime, handshake_timeout=s.tls_handshake_timeout,
+                              max_connections=s.tcp_max_connections)
+        server_tls, client_tls = self.tls
+        streams = StreamTransport(selector, worker.handle, limits, server_tls=server_tls, client_tls=client_tls)
+        for listener, sock in self.sockets.streams.items():
+            streams.listen(sock, listener.proto)
+        return streams
+
+    # --- supervising ------------------------------------------------------------------------
+
+    def supervise(self) -> int:
+        """Until SIGTERM/SIGINT: reap and replace dead workers, reload on SIGHUP. Returns the exit code."""
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+            signal.signal(signum, self._note_signal)
+        while True:
+            if _wait(reader, 1.0):
+                reader.recv(512)
+            self._reap()
+            pending, self._signals = self._signals, []
+            if signal.SIGTERM in pending or signal.SIGINT in pending:
+                self.stop_workers()
+                return 0
+            if signal.SIGHUP in pending:
+                self.reload()
+
+    def _note_signal(self, signum, frame) -> None:
+        self._signals.append(signum)
+
+    def _reap(self) -> None:
+        while self.pids:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            index = self.pids.pop(pid, None)
+            if index is None:
+                continue
+            LOG.error("worker %d (pid %d) %s; starting a new one", index, pid, _exit_text(status))
+            pause = RESPAWN_PAUSE - (time.monotonic() - self.started.get(index, 0))
+            if pause > 0:
+                time.sleep(pause)
+            self._spawn(index)
+
+    def stop_workers(self) -> None:
+        """SIGTERM every worker; SIGKILL what is still running after the grace time."""
+        for pid in self.pids:
+            _kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        while self.pids and time.monotonic() < deadline:
+            for pid in list(self.pids):
+                if _reaped(pid):
+                    del self.pids[pid]
+            time.sleep(0.02)
+        for pid in self.pids:
+            _kill(pid, signal.SIGKILL)
+            _reaped(pid, 0)
+        self.pids.clear()
+
+    def reload(self) -> None:
+        """SIGHUP: a configuration that checks clean replaces the running one; any other is refused."""
+        try:
+            settings, result = load(self.config_path, self.options, self.dialect)
+            workers = settings.children if settings.fork else 1
+            same = settings.listeners() == self.sockets.listeners and workers == self.workers_count
+            sockets = self.sockets if same else bind(settings, workers)
+            script, sender, myself = compile_for(settings, result, sockets)
+            tls = _tls_contexts(settings)
+        except (StartError, SettingsError) as exc:
+            LOG.error("SIGHUP: %s: not reloaded, the running configuration stays:\n%s", self.config_path, exc)
+            return
+        self.stop_workers()
+        if sockets is not self.sockets:
+            self.sockets.close()
+        self.settings, self.sockets, self.tls = settings, sockets, tls
+        self.script, self.sender, self.myself = script, sender, myself
+        self.workers_count = workers
+        self.start_workers()
+        LOG.warning("SIGHUP: %s reloaded", self.config_path)
+
+
+def _tls_contexts(settings: Settings):
+    if not settings.tls:
+        return None, None
+    from ser_runtime.net.tls import TlsConfigError, client_context, server_context
+    try:
+        server = server_context(settings.tls_certificate, settings.tls_private_key, settings.tls_ca_list,
+                                verify=settings.tls_verify, require_certificate=settings.tls_require_certificate,
+                                method=settings.tls_method)
+        client = client_context(settings.tls_ca_list, verify=settings.tls_verify,
+                                certificate=settings.tls_certificate, private_key=settings.tls_private_key)
+    except TlsConfigError as exc:
+        raise StartError(f"TLS: {exc}") from None
+    return server, client
+
+
+def _wait(sock: socket.socket, timeout: float) -> bool:
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        return bool(selector.select(timeout))
+
+
+def _reaped(pid: int, flags: int = os.WNOHANG) -> bool:
+    try:
+        return os.waitpid(pid, flags)[0] != 0
+    except ChildProcessError:
+        return True
+
+
+def _kill(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _exit_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"was killed by signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exited with code {os.WEXITSTATUS(status)}"
