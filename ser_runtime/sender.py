@@ -54,7 +54,15 @@ class Sender:
             return lambda ctx, host, port=None: self.send_unchanged(ctx, proto, host, port)
         return {"forward": forward_as(PROTO_NONE), "forward_udp": forward_as(PROTO_UDP),
                 "forward_tcp": forward_as(PROTO_TCP), "forward_tls": forward_as(PROTO_TLS),
-                "send": send_as(PROTO_UDP), "send_tcp": send_as(PROTO_TCP)}
+                "send": send_as(PROTO_UDP), "send_tcp": send_as(PROTO_TCP),
+                "force_tcp_alias": self.tcp_alias, "add_tcp_alias": self.tcp_alias}
+
+    def tcp_alias(self, ctx: RouteContext, port: int | None = None) -> int:
+        """force_tcp_alias(): the Via port (or `port`) of this TCP/TLS peer reaches its connection."""
+        via = ctx.msg.via1
+        if ctx.rcv.proto in STREAMS and self.streams is not None:
+            self.streams.add_alias(ctx.rcv.proto, ctx.rcv.src_ip, port or via.port or forward.SIP_PORT, ctx.rcv)
+        return 1
 
     def forward(self, ctx: RouteContext, proto: int, host: str | None, port: int | None) -> int:
         """forward(): to a fixed host, or with host None to the destination URI or Request-URI."""
@@ -166,7 +174,8 @@ class Sender:
         family = socket.AF_INET6 if ":" in target.ip else socket.AF_INET
         candidates = [l for l in self.listeners if l.proto == target.proto and l.family == family]
         if not candidates:
-            raise SendError(f"no {_proto_name(target.proto)} socket for {target.ip}")
+            kind = _proto_name(target.proto)
+            raise SendError(f"no {kind} listen socket of the family of {target.ip} (listen={kind}:...)")
         if self.settings.mhomed:
             local = _kernel_source(target)
             candidates = [l for l in candidates if l.ip == local] or candidates

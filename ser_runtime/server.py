@@ -25,6 +25,8 @@ from ser_runtime import core_actions
 from ser_runtime.context import PROTO_UDP
 from ser_runtime.myself import Myself
 from ser_runtime.net.resolver import Resolver
+from ser_runtime.net.streams import StreamLimits, StreamTransport
+from ser_runtime.net.tls import TlsConfigError, client_context, server_context
 from ser_runtime.sender import Sender
 from ser_runtime.settings import Listener, Settings, SettingsError
 from ser_runtime.worker import Worker
@@ -201,8 +203,7 @@ class Supervisor:
         udp = [(s, l) for l, s in shared.items()] + [(s, l) for l, s in own.items()]
         worker.serve(selector, udp, relay=relay, streams=streams)
 
-    def _stream_transport(self, selector, worker: Worker):
-        from ser_runtime.net.streams import StreamLimits, StreamTransport
+    def _stream_transport(self, selector, worker: Worker) -> StreamTransport:
         s = self.settings
         limits = StreamLimits(connect_timeout=s.tcp_connect_timeout, send_timeout=s.tcp_send_timeout,
                               lifetime=s.tcp_connection_lifetime, handshake_timeout=s.tls_handshake_timeout,
@@ -217,9 +218,9 @@ class Supervisor:
 
     def supervise(self) -> int:
         """Until SIGTERM/SIGINT: reap and replace dead workers, reload on SIGHUP. Returns the exit code."""
-        reader, writer = socket.socketpair()
-        writer.setblocking(False)
-        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        reader, self._wakeup = socket.socketpair()
+        self._wakeup.setblocking(False)
+        signal.set_wakeup_fd(self._wakeup.fileno(), warn_on_full_buffer=False)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, self._note_signal)
         while True:
@@ -293,7 +294,6 @@ class Supervisor:
 def _tls_contexts(settings: Settings):
     if not settings.tls:
         return None, None
-    from ser_runtime.net.tls import TlsConfigError, client_context, server_context
     try:
         server = server_context(settings.tls_certificate, settings.tls_private_key, settings.tls_ca_list,
                                 verify=settings.tls_verify, require_certificate=settings.tls_require_certificate,

@@ -63,6 +63,9 @@ class Worker:
             return
         if msg.method == "ACK" and acknowledges_local_reply(msg):
             return
+        if rcv.proto != PROTO_UDP:
+            # Replies to a stream client go to its Via port; make that reach its connection.
+            self.sender.tcp_alias(RouteContext(msg, rcv))
         ctx = RouteContext(msg, rcv, self.sender)
         try:
             if self.main_route is not None:
@@ -134,7 +137,9 @@ class Worker:
         finally:
             if streams is not None:
                 streams.close()
-            wakeup.close()
+            signal.set_wakeup_fd(-1)
+            for sock in wakeup:
+                sock.close()
 
     def _read_udp(self, sock: socket.socket, where: tuple[str, int], events: int) -> None:
         dst_ip, dst_port = where
@@ -162,7 +167,7 @@ class Worker:
             listener = Listener(target.proto, local_ip, 0, local_ip)
             self.sender.send(target, data, listener, private=False)
 
-    def _stop_on_sigterm(self, selector: selectors.BaseSelector) -> socket.socket:
+    def _stop_on_sigterm(self, selector: selectors.BaseSelector) -> tuple[socket.socket, socket.socket]:
         # The handler only sets a flag; the wake-up socket makes select() return at once.
         reader, writer = socket.socketpair()
         reader.setblocking(False)
@@ -175,7 +180,7 @@ class Worker:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        return reader
+        return reader, writer
 
 
 def _drain(sock: socket.socket) -> None:
