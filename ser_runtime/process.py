@@ -64,9 +64,12 @@ def daemonize() -> None:
 
 
 def write_pid_file(path: str | None) -> None:
+    """Written whole or not at all: serctl may read it at any moment."""
     if path:
-        with open(path, "w") as file:
+        partial = f"{path}.{os.getpid()}"
+        with open(partial, "w") as file:
             file.write(f"{os.getpid()}\n")
+        os.replace(partial, path)
 
 
 def remove_pid_file(path: str | None) -> None:
