@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -30,14 +31,14 @@ route {{
 """
 
 
-def options(call_id: str = "c1") -> bytes:
-    return (f"OPTIONS sip:u@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK{call_id}\r\n"
+def options(call_id: str = "c1", ruri: str = "sip:u@127.0.0.1") -> bytes:
+    return (f"OPTIONS {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK{call_id}\r\n"
             f"From: <sip:a@x>;tag=1\r\nTo: <sip:u@x>\r\nCall-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\n"
             f"Content-Length: 0\r\n\r\n").encode()
 
 
-def status_line(port: int, call_id: str = "c1") -> str | None:
-    answer = udp_exchange(options(call_id), ("127.0.0.1", port))
+def status_line(port: int, call_id: str = "c1", ruri: str = "sip:u@127.0.0.1") -> str | None:
+    answer = udp_exchange(options(call_id, ruri), ("127.0.0.1", port))
     return answer.split(b"\r\n", 1)[0].decode() if answer else None
 
 
@@ -167,3 +168,10 @@ route {{
         assert "SRV _sip._udp.pbx.test" in dns.queries()
     finally:
         dns.stop()
+
+
+def test_the_example_stateless_proxy_runs(tmp_path):
+    example = (Path(__file__).resolve().parents[2] / "examples" / "stateless.cfg").read_text()
+    port = free_port()
+    with Ser(tmp_path, example.replace(":5060", f":{port}")):
+        assert status_line(port, ruri=f"sip:u@localhost:{port}") == "SIP/2.0 404 Not Found"
