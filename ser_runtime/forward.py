@@ -52,19 +52,24 @@ def via_value(proto: int, host: str, port: int, branch: str) -> str:
     return f"SIP/2.0/{PROTO_NAMES[proto].upper()} {host_text(host)}:{port};branch={branch}"
 
 
-def needs_received(via: Via, src_ip: str) -> bool:
-    """RFC 3261 §18.2.1: the sent-by host is not the address the request came from."""
+def needs_received(via: Via, src_ip: str, names_source=None) -> bool:
+    """RFC 3261 §18.2.1: the sent-by host is not the address the request came from.
+
+    A sent-by name counts as different unless `names_source(host, ip)` says
+    it names that address (SER's `dns`/`rev_dns` options).
+    """
     try:
         return ipaddress.ip_address(via.host.strip("[]")) != ipaddress.ip_address(src_ip)
     except ValueError:
-        return True
+        return names_source is None or not names_source(via.host, src_ip)
 
 
-def received_edits(msg: SipMessage, rcv: ReceiveInfo, force_rport: bool) -> list[tuple[int, int, bytes]]:
+def received_edits(msg: SipMessage, rcv: ReceiveInfo, force_rport: bool,
+                   names_source=None) -> list[tuple[int, int, bytes]]:
     """Edits adding `;received=` and, with rport asked for, `;rport=` to the top Via."""
     via = msg.via1
     add_rport = force_rport or via.has_rport
-    if not add_rport and not needs_received(via, rcv.src_ip):
+    if not add_rport and not needs_received(via, rcv.src_ip, names_source):
         return []
     edits = []
     params = b";received=" + rcv.src_ip.encode()
@@ -82,10 +87,11 @@ def received_edits(msg: SipMessage, rcv: ReceiveInfo, force_rport: bool) -> list
     return edits
 
 
-def request_bytes(msg: SipMessage, via: str, rcv: ReceiveInfo, force_rport: bool, stream: bool) -> bytes:
+def request_bytes(msg: SipMessage, via: str, rcv: ReceiveInfo, force_rport: bool, stream: bool,
+                  names_source=None) -> bytes:
     """The request as forwarded: pending script edits, received=/rport=, our Via on top."""
     first_via = msg.header("via")
-    edits = received_edits(msg, rcv, force_rport)
+    edits = received_edits(msg, rcv, force_rport, names_source)
     line = f"Via: {via}\r\n".encode()
     edits.append((first_via.start, first_via.start, line))
     if stream and msg.content_length is None:

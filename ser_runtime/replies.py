@@ -36,10 +36,10 @@ def reason_text(reason: str) -> str:
 
 def build_reply(msg: SipMessage, code: int, reason: str, rcv: ReceiveInfo, *, force_rport: bool = False,
                 server_signature: bool = True, warning: str | None = None,
-                extra_headers: list[str] = ()) -> bytes:
+                extra_headers: list[str] = (), names_source=None) -> bytes:
     """The reply `code reason` to the request `msg`, as bytes ready to send."""
     lines = [f"SIP/2.0 {code} {reason_text(reason)}".encode()]
-    lines += _via_lines(msg, rcv, force_rport)
+    lines += _via_lines(msg, rcv, force_rport, names_source)
     for name in ("from", "to", "call-id", "cseq"):
         field = msg.header(name)
         if field is None:
@@ -64,11 +64,11 @@ def _tagless(msg: SipMessage) -> bool:
         return False
 
 
-def _via_lines(msg: SipMessage, rcv: ReceiveInfo, force_rport: bool) -> list[bytes]:
+def _via_lines(msg: SipMessage, rcv: ReceiveInfo, force_rport: bool, names_source) -> list[bytes]:
     fields = msg.headers_named("via")
     if not fields:
         return []
-    edits = received_edits(msg, rcv, force_rport)
+    edits = received_edits(msg, rcv, force_rport, names_source)
     first = fields[0]
     top = bytearray(msg.data[first.start:first.end])
     for start, end, data in sorted(edits, reverse=True):

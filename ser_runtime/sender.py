@@ -70,7 +70,8 @@ class Sender:
             target = self._targets(ctx, proto, host, port)[0]
             listener = self._listener(ctx, target)
             via = self._via(ctx, listener, target.proto)
-            data = forward.request_bytes(ctx.msg, via, ctx.rcv, ctx.force_rport, target.proto in STREAMS)
+            data = forward.request_bytes(ctx.msg, via, ctx.rcv, ctx.force_rport, target.proto in STREAMS,
+                                         self.names_source)
         except (ResolveError, SipParseError, SendError) as exc:
             LOG.error("forward: %s", exc)
             return -1
@@ -119,6 +120,25 @@ class Sender:
             ctx.onsend = None
         return code != 0 and not ctx.exit
 
+    @property
+    def names_source(self):
+        """SER's `dns`/`rev_dns`: a Via name may stand for the source address, so no received=."""
+        return self._names_source if self.settings.dns or self.settings.rev_dns else None
+
+    def _names_source(self, host: str, ip: str) -> bool:
+        if self.settings.dns:
+            try:
+                if any(t.ip == ip for t in self.resolver.resolve_host(host, forward.SIP_PORT, PROTO_UDP)):
+                    return True
+            except ResolveError:
+                pass
+        if self.settings.rev_dns:
+            try:
+                return socket.gethostbyaddr(ip)[0].lower() == host.lower()
+            except OSError:
+                pass
+        return False
+
     # --- replies --------------------------------------------------------------------------
 
     def reply(self, msg: SipMessage, rcv: ReceiveInfo, code: int, reason: str, *,
@@ -134,7 +154,7 @@ class Sender:
             warning = warning_text(msg, rcv, (listener.ip, listener.port)) if self.settings.sip_warning else None
             data = build_reply(msg, code, reason, rcv, force_rport=force_rport,
                                server_signature=self.settings.server_signature, warning=warning,
-                               extra_headers=extra_headers)
+                               extra_headers=extra_headers, names_source=self.names_source)
         except (ResolveError, SipParseError, SendError) as exc:
             LOG.error("cannot reply %d to %s:%d: %s", code, rcv.src_ip, rcv.src_port, exc)
             return False

@@ -149,3 +149,20 @@ def test_local_reply_copies_the_request_and_tags_to():
 
 def test_reason_text_is_one_line():
     assert reason_text("a\r\nb\0c") == "a b c"
+
+
+def test_dns_option_lets_a_via_name_stand_for_its_address():
+    msg = request(via="SIP/2.0/UDP localhost:5062;branch=z9hG4bKabc")
+    rcv = ReceiveInfo("127.0.0.1", 5062, "127.0.0.1", 5060)
+    assert forward.received_edits(msg, rcv, False) != []
+    assert forward.received_edits(msg, rcv, False, lambda host, ip: host == "localhost") == []
+
+
+def test_sender_dns_option_resolves_the_via_name():
+    from ser_runtime.net.resolver import Resolver
+    from ser_runtime.sender import Sender
+    from ser_runtime.settings import Settings
+    sender = Sender(Settings(dns=True), [], Resolver(timeout=0.5))
+    assert sender.names_source("localhost", "127.0.0.1")
+    assert not sender.names_source("localhost", "192.0.2.1")
+    assert Sender(Settings(), [], Resolver()).names_source is None
