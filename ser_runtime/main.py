@@ -90,8 +90,9 @@ def serve(options) -> int:
         become(settings)
     except (OSError, KeyError) as exc:
         sys.exit(f"ser: cannot start: {exc}")
-    LOG.warning("listening on %s", ", ".join(supervisor.describe()))
+    listening = ", ".join(supervisor.describe())
     if not settings.fork:
+        LOG.warning("listening on %s (one process: fork=no)", listening)
         supervisor.run_worker(0)
         return 0
     if settings.daemonize:
@@ -99,6 +100,7 @@ def serve(options) -> int:
     write_pid_file(settings.pid_file)
     try:
         supervisor.start_workers()
+        LOG.warning("listening on %s with %d workers", listening, supervisor.workers_count)
         return supervisor.supervise()
     finally:
         remove_pid_file(settings.pid_file)

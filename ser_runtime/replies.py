@@ -23,10 +23,18 @@ SERVER = "Sip EXpress router (0.1.0 (Python))"
 
 
 def to_tag(msg: SipMessage) -> str:
-    """A tag stable across retransmissions of one request (SER's sl uses a CRC likewise)."""
-    via = msg.via1
-    key = (msg.call_id, msg.from_.tag if msg.from_ else None, via.branch if via else None)
-    return hashlib.md5(repr(key).encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()[:16]
+    """A tag stable across retransmissions of one request (SER's sl uses a CRC likewise).
+
+    It is made from the raw Call-ID, From and top Via, so a request whose
+    headers do not parse still gets one for its 400, and the ACK of a
+    negative reply, which repeats all three, maps to the same tag.
+    """
+    digest = hashlib.md5(usedforsecurity=False)
+    for name in ("call-id", "from", "via"):
+        field = msg.header(name)
+        digest.update(field.raw if field is not None else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 def reason_text(reason: str) -> str:
