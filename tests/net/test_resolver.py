@@ -13,7 +13,6 @@ import socket
 import time
 from pathlib import Path
 
-import dns.exception
 import pytest
 
 from ser_runtime.context import PROTO_SCTP, PROTO_TCP, PROTO_TLS, PROTO_UDP

@@ -53,6 +53,27 @@ def hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def proxy_config(host: str, port: int, routing: str, protos=("udp", "tcp"), extra: str = "") -> str:
+    """A stateless proxy: the Max-Forwards check, then `routing` (ser.cfg statements)."""
+    listens = "".join(f"listen={proto}:{hostport(host, port)}\n" for proto in protos)
+    return f"""
+debug=3
+log_stderror=yes
+children=2
+{listens}{extra}
+loadmodule "/usr/lib/ser/modules/sl.so"
+loadmodule "/usr/lib/ser/modules/maxfwd.so"
+
+route {{
+    if (!mf_process_maxfwd_header("10")) {{
+        sl_send_reply("483", "Too Many Hops");
+        break;
+    }};
+    {routing}
+}}
+"""
+
+
 class Ser:
     """One `ser -D -E` process on a generated ser.cfg; `stop()` checks it exits cleanly."""
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.harness import Ser, free_port
+from tests.server.harness import Ser, free_port, proxy_config
 
 pytestmark = pytest.mark.slow
 
@@ -36,29 +36,12 @@ MAX_UDP_PAYLOAD = 65507  # the largest datagram IPv4 can carry (65535 minus IP a
 
 
 def server_config(port: int) -> str:
-    return f"""
-debug=3
-log_stderror=yes
-children=2
-listen=udp:{HOST}:{port}
-listen=tcp:{HOST}:{port}
-tcp_connection_lifetime={LIFETIME}
-
-loadmodule "/usr/lib/ser/modules/sl.so"
-loadmodule "/usr/lib/ser/modules/maxfwd.so"
-
-route {{
-    if (!mf_process_maxfwd_header("10")) {{
-        sl_send_reply("483", "Too Many Hops");
-        break;
-    }};
-    if (uri=~"^sip:nobody@") {{
+    routing = """if (uri=~"^sip:nobody@") {
         sl_send_reply("404", "Not Here");
         break;
-    }};
-    forward(uri:host, uri:port);
-}}
-"""
+    };
+    forward(uri:host, uri:port);"""
+    return proxy_config(HOST, port, routing, extra=f"tcp_connection_lifetime={LIFETIME}\n")
 
 
 # --- building requests and reading replies -----------------------------------------------------

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.server.harness import Ser, Sipp, free_port, hostport, require, sipp_args
+from tests.server.harness import Ser, Sipp, free_port, hostport, proxy_config, require, sipp_args
 
 pytestmark = pytest.mark.slow
 
@@ -21,29 +21,13 @@ FORWARD = {"udp": "forward_udp", "tcp": "forward_tcp", "tls": "forward_tls"}
 SCENARIOS = [("options-uac", "options-uas"), ("register-uac", "register-uas"), ("uac", "uas")]
 
 
-def proxy_config(host: str, port: int, next_hop: str, forward: str, protos=("udp", "tcp"),
-                 extra: str = "") -> str:
-    """A stateless proxy: Max-Forwards, then requests for us go to `next_hop`, the rest by their URI."""
-    listens = "".join(f"listen={proto}:{hostport(host, port)}\n" for proto in protos)
-    return f"""
-debug=3
-log_stderror=yes
-children=2
-{listens}{extra}
-loadmodule "/usr/lib/ser/modules/sl.so"
-loadmodule "/usr/lib/ser/modules/maxfwd.so"
-
-route {{
-    if (!mf_process_maxfwd_header("10")) {{
-        sl_send_reply("483", "Too Many Hops");
-        break;
-    }};
-    if (uri==myself) {{
+def forwarding_config(host: str, port: int, next_hop: str, forward: str, extra: str = "") -> str:
+    """Requests for us go to `next_hop`, the rest by their URI."""
+    routing = f"""if (uri==myself) {{
         rewritehostport("{next_hop}");
     }};
-    {forward}(uri:host, uri:port);
-}}
-"""
+    {forward}(uri:host, uri:port);"""
+    return proxy_config(host, port, routing, extra=extra)
 
 
 def run_calls(tmp_path, host: str, proxy_port: int, uas_port: int, uac_transport: str,
@@ -70,7 +54,7 @@ def run_calls(tmp_path, host: str, proxy_port: int, uas_port: int, uac_transport
 def test_one_proxy_forwards_options_register_and_invite(tmp_path, host, uac_transport, uas_transport):
     require("sipp")
     port, uas_port = free_port(host), free_port(host)
-    config = proxy_config(host, port, hostport(host, uas_port), FORWARD[uas_transport])
+    config = forwarding_config(host, port, hostport(host, uas_port), FORWARD[uas_transport])
     with Ser(tmp_path, config) as ser:
         run_calls(tmp_path, host, port, uas_port, uac_transport, uas_transport)
     assert "dropped" not in ser.log, ser.log
@@ -96,9 +80,9 @@ def test_two_proxies_in_a_chain(tmp_path, certificate, hop):
     tls = f'tls_certificate="{cert}"\ntls_private_key="{key}"\n'
     next_port = port_b_tls if hop == "tls" else port_b
     # SER sends TLS only from a TLS listen socket, as it does every protocol.
-    config_a = proxy_config(host, port_a, hostport(host, next_port), FORWARD[hop],
+    config_a = forwarding_config(host, port_a, hostport(host, next_port), FORWARD[hop],
                             extra=tls + f"listen=tls:{host}:{port_a_tls}\n")
-    config_b = proxy_config(host, port_b, hostport(host, uas_port), "forward_udp",
+    config_b = forwarding_config(host, port_b, hostport(host, uas_port), "forward_udp",
                             extra=tls + f"listen=tls:{host}:{port_b_tls}\n")
     with Ser(tmp_path / "a", config_a, name="a"), Ser(tmp_path / "b", config_b, name="b") as b:
         run_calls(tmp_path, host, port_a, uas_port, "udp", "udp")
