@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -18,6 +17,8 @@ import dns.exception
 import dns.message
 import dns.query
 import pytest
+
+from tests.ports import free_port
 
 DNSMASQ = shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
 
@@ -30,17 +31,11 @@ def require_dnsmasq() -> None:
         pytest.skip(message)
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Dnsmasq:
     """A dnsmasq on 127.0.0.1 answering only from `records`, logging its queries."""
 
     def __init__(self, records: list[str], directory: Path, ttl: int = 60):
-        self.port = free_udp_port()
+        self.port = free_port()
         self.log = directory / "queries.log"
         self._markers = 0
         argv = [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--pid-file",

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.harness import Ser, free_port, proxy_config
+from tests.ports import free_port
+from tests.server.harness import Ser, proxy_config
 
 pytestmark = pytest.mark.slow
 

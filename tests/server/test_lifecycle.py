@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.dnsmasq import Dnsmasq, require_dnsmasq
-from tests.server.harness import Ser, Sipp, free_port, require, sipp_args, udp_exchange
+from tests.ports import free_port
+from tests.server.harness import Ser, Sipp, require, sipp_args, udp_exchange
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from tests.server.harness import Ser, Sipp, free_port, hostport, proxy_config, require, sipp_args
+from tests.ports import free_port
+from tests.server.harness import Ser, Sipp, hostport, proxy_config, require, sipp_args
 
 pytestmark = pytest.mark.slow
 
