@@ -71,20 +71,20 @@ def certificate(tmp_path_factory) -> tuple[str, str]:
     return str(cert), str(key)
 
 
-@pytest.mark.parametrize("hop", ["udp", "tcp", "tls"])
-def test_two_proxies_in_a_chain(tmp_path, certificate, hop):
+@pytest.mark.parametrize("host,hop", [("127.0.0.1", "udp"), ("127.0.0.1", "tcp"), ("127.0.0.1", "tls"),
+                                      ("::1", "tls")])
+def test_two_proxies_in_a_chain(tmp_path, certificate, host, hop):
     """SIPp -> ser A -> (udp, tcp or tls) -> ser B -> SIPp, and every reply back the same way."""
     require("sipp")
-    host = "127.0.0.1"
-    port_a, port_a_tls, port_b, port_b_tls, uas_port = (free_port() for _ in range(5))
+    port_a, port_a_tls, port_b, port_b_tls, uas_port = (free_port(host) for _ in range(5))
     cert, key = certificate
     tls = f'tls_certificate="{cert}"\ntls_private_key="{key}"\n'
     next_port = port_b_tls if hop == "tls" else port_b
     # SER sends TLS only from a TLS listen socket, as it does every protocol.
     config_a = forwarding_config(host, port_a, hostport(host, next_port), FORWARD[hop],
-                            extra=tls + f"listen=tls:{host}:{port_a_tls}\n")
+                            extra=tls + f"listen=tls:{hostport(host, port_a_tls)}\n")
     config_b = forwarding_config(host, port_b, hostport(host, uas_port), "forward_udp",
-                            extra=tls + f"listen=tls:{host}:{port_b_tls}\n")
+                            extra=tls + f"listen=tls:{hostport(host, port_b_tls)}\n")
     with Ser(tmp_path / "a", config_a, name="a"), Ser(tmp_path / "b", config_b, name="b") as b:
         run_calls(tmp_path, host, port_a, uas_port, "udp", "udp")
-    assert f"tls:{host}:{port_b_tls}" in b.log
+    assert f"tls:{hostport(host, port_b_tls)}" in b.log
