@@ -10,6 +10,7 @@ and goes where the next Via says. The Sender (sender.py) does the I/O.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -58,10 +59,22 @@ def needs_received(via: Via, src_ip: str, names_source=None) -> bool:
     A sent-by name counts as different unless `names_source(host, ip)` says
     it names that address (SER's `dns`/`rev_dns` options).
     """
-    try:
-        return ipaddress.ip_address(via.host.strip("[]")) != ipaddress.ip_address(src_ip)
-    except ValueError:
+    host = via.host.strip("[]")
+    if host == src_ip:
+        return False
+    address = _ip_address(host)
+    if address is None:
         return names_source is None or not names_source(via.host, src_ip)
+    return address != _ip_address(src_ip)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ip_address(text: str):
+    """The address a text names, or None for a host name (cached: the same few peers recur)."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def received_edits(msg: SipMessage, rcv: ReceiveInfo, force_rport: bool,

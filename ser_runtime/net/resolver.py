@@ -17,6 +17,7 @@ ResolveError with a one-line message.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import random
@@ -287,7 +288,9 @@ def _hosts_addresses(path: str, host: str, try_ipv6: bool) -> list[str]:
     return sorted(found, key=lambda address: ":" in address)
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_ip(host: str) -> bool:
+    # Cached: every reply forwarded asks this about the same few addresses.
     try:
         ipaddress.ip_address(host)
     except ValueError:
