@@ -38,10 +38,13 @@ class Sender:
         self.streams = None
         self.relay: socket.socket | None = None
         self.onsend = None
+        self._own_ports: dict[Listener, int] = {}
+        self._by_kind: dict[tuple[int, int], list[Listener]] = {}
 
     def attach(self, public: dict, private: dict, streams=None, relay: socket.socket | None = None) -> None:
         """Give this worker's sockets to the sender (after fork)."""
         self.public, self.private, self.streams, self.relay = public, private, streams, relay
+        self._own_ports = {listener: sock.getsockname()[1] for listener, sock in private.items()}
 
     # --- the script's actions ---------------------------------------------------------------
 
@@ -106,8 +109,7 @@ class Sender:
         return forward.via_value(proto, host, port, forward.branch_id(ctx.msg))
 
     def _own_port(self, listener: Listener) -> int:
-        sock = self.private.get(listener)
-        return sock.getsockname()[1] if sock is not None else listener.port
+        return self._own_ports.get(listener, listener.port)
 
     def _onsend_allows(self, ctx: RouteContext, listener: Listener, target: Target, data: bytes) -> bool:
         """SER 2.0's onsend_route sees each forwarded request; dropping there stops the send."""
@@ -192,7 +194,10 @@ class Sender:
     def _listener_for(self, rcv: ReceiveInfo, target: Target) -> Listener:
         """The listener of the target's protocol and family, preferring the one the message came to."""
         family = socket.AF_INET6 if ":" in target.ip else socket.AF_INET
-        candidates = [l for l in self.listeners if l.proto == target.proto and l.family == family]
+        candidates = self._by_kind.get((target.proto, family))
+        if candidates is None:
+            candidates = self._by_kind[target.proto, family] = [
+                l for l in self.listeners if l.proto == target.proto and l.family == family]
         if not candidates:
             kind = _proto_name(target.proto)
             raise SendError(f"no {kind} listen socket of the family of {target.ip} (listen={kind}:...)")
