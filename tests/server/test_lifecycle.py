@@ -100,7 +100,7 @@ def test_pid_file_and_daemon_mode(tmp_path):
                              capture_output=True, text=True, timeout=30)
     assert started.returncode == 0, started.stderr
     wait_for(pid_file.exists)
-    pid = int(pid_file.read_text())
+    pid = int(pid_file.read_text())     # written whole: see process.write_pid_file
     try:
         assert status_line(port) == "SIP/2.0 404 Not Here"
     finally:
@@ -161,11 +161,14 @@ route {{
 """
         with Ser(tmp_path, text, env={"SER_NAMESERVER": f"127.0.0.1:{dns.port}"}):
             uas = Sipp(tmp_path, "uas", [*sipp_args("options-uas", "127.0.0.1", uas_port), "-m", "5"])
-            uac = Sipp(tmp_path, "uac", [*sipp_args("options-uac", "127.0.0.1", free_port()),
-                                         f"127.0.0.1:{port}", "-s", "x", "-m", "5", "-timeout", "20s",
-                                         "-timeout_error"])
-            assert uac.wait() == 0, uac.report()
-            assert uas.wait(10) == 0, uas.report()
+            try:
+                uac = Sipp(tmp_path, "uac", [*sipp_args("options-uac", "127.0.0.1", free_port()),
+                                             f"127.0.0.1:{port}", "-s", "x", "-m", "5", "-timeout", "20s",
+                                             "-timeout_error"])
+                assert uac.wait() == 0, uac.report()
+                assert uas.wait(10) == 0, uas.report()
+            finally:
+                uas.kill()
         assert "SRV _sip._udp.pbx.test" in dns.queries()
     finally:
         dns.stop()
@@ -176,3 +179,15 @@ def test_the_example_stateless_proxy_runs(tmp_path):
     port = free_port()
     with Ser(tmp_path, example.replace(":5060", f":{port}")):
         assert status_line(port, ruri=f"sip:u@localhost:{port}") == "SIP/2.0 404 Not Found"
+
+
+def test_user_and_group_are_dropped_to_after_binding(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to change user")
+    port = free_port()
+    with Ser(tmp_path, config(port), "-u", "nobody", "-g", "nogroup", "-w", str(tmp_path)) as ser:
+        for pid in [ser.process.pid, *ser.worker_pids()]:
+            status = open(f"/proc/{pid}/status").read()
+            uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+            assert uid_line.split()[1:] == [str(65534)] * 4
+        assert status_line(port) == "SIP/2.0 404 Not Here"
