@@ -11,22 +11,27 @@ Scenarios: /work/shared/bench/scenarios/options-uac.xml and options-uas.xml.
 Method (/work/shared/bench/README.md): every proxy is pinned to core 1
 (`taskset -c 1`, so 2 workers share that core) and both SIPps to core 0.
 For each server a ramp of short runs (`-r R -rp 1000 -m R*seconds`) doubles
-the rate until a run has a failed call or a retransmission, then bisects
-between the last clean rate and the first failing one; a confirm run at the
-best rate gives the figures (if it is not clean the rate drops by 10%, up
-to three times). A rate that SIPp itself cannot offer (below 95% of the
-target) ends the ramp and is marked "SIPp". The UAC uses `-t un`, one
-socket per call: `ser` spreads UDP over its workers with SO_REUSEPORT by
-source address, so a single source socket would reach one worker only;
-Kamailio gets the same transport. The server's CPU time is utime+stime
-from /proc of its whole process tree (Kamailio's attendant and timer
-processes, ser's supervisor) before and after the confirm run, per
-successful transaction.
+the rate until a run is not clean, then bisects between the last clean rate
+and the first failing one; a confirm run at the best rate gives the figures
+(if it is not clean the rate drops by 10%, up to three times). Clean: every
+call succeeded, no retransmission, and the transactions completed per
+second of SIPp's run reached 95% of the rate asked (a proxy that falls
+behind fills its buffer before it loses anything). The UAC uses `-t un`,
+one socket per call: `ser` spreads UDP over its workers with SO_REUSEPORT
+by source address, so a single source socket would reach one worker only;
+Kamailio gets the same transport. Every UDP receive buffer is 4 MiB
+(Kamailio's maxbuffer from common.inc, the same for ser and SIPp's
+-buff_size). The proxy's CPU time is utime+stime from /proc of its whole
+process tree (Kamailio's attendant and timer processes, ser's supervisor)
+before and after the confirm run, per successful transaction; "others" is
+what other processes took of each core meanwhile (the machine is shared).
 
 --profile instead runs ser alone (fork=no: one process, no supervisor)
 with cProfile switched on only inside Worker.serve, so start-up (parsing
 and compiling ser.cfg) is not counted, at a fixed --rate, and prints where
-the time goes, by group and by function.
+the time goes, by group and by function. Time in the standard library and
+in built-ins counts for the group of our code that called it; the time in
+epoll's poll is the wait for traffic, shown apart and left out of shares.
 
 Run: python bench/options_forward.py [--quick] [--seconds N] [--profile [--rate R]]
 """
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime
 import os
 import platform
@@ -47,8 +53,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,12 +63,14 @@ UAC, UAS = SHARED / "scenarios" / "options-uac.xml", SHARED / "scenarios" / "opt
 KAMAILIO_CFG = SHARED / "kamailio"
 HOST = "127.0.0.1"
 SERVER_CORE, SIPP_CORE = "1", "0"
-SIPP_SHORTFALL = 0.95
+KEEP_PACE = 0.95
+BUFFER = 4194304
 TICK = os.sysconf("SC_CLK_TCK")
 
 SER_CONFIG = """debug=0
 log_stderror=yes
 {processes}
+maxbuffer={buffer}
 listen=udp:{host}:{port}
 loadmodule "/usr/lib/ser/modules/sl.so"
 loadmodule "/usr/lib/ser/modules/maxfwd.so"
@@ -72,7 +80,7 @@ route {{
 }}
 """
 
-# ser_runtime.main with the profiler on only while Worker.serve runs; argv: stats file, ser's arguments.
+# ser_runtime.main with the profiler on only while Worker.serve runs; argv: the stats file, then ser's arguments.
 PROFILED_SER = """import cProfile, sys
 from ser_runtime import main, worker
 profile, serve = cProfile.Profile(), worker.Worker.serve
@@ -88,22 +96,51 @@ main.main(sys.argv[2:])
 """
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Plan:
     start: int
     step_seconds: int
     refine: int
     confirm_seconds: int
+    tries: int
     ceiling: int = 64000
 
 
-DEFAULT = Plan(start=500, step_seconds=3, refine=2, confirm_seconds=10)
-QUICK = Plan(start=1000, step_seconds=1, refine=0, confirm_seconds=2)
+DEFAULT = Plan(start=500, step_seconds=3, refine=2, confirm_seconds=10, tries=3)
+QUICK = Plan(start=2000, step_seconds=1, refine=0, confirm_seconds=2, tries=1)
 
 
-@dataclass
+@dataclasses.dataclass
+class Usage:
+    """CPU seconds of the proxy's process tree and of both SIPps, busy seconds per core, UDP drops."""
+
+    server: float
+    sipp: float
+    cores: list[float]
+    drops: int
+    wall: float
+
+    @classmethod
+    def now(cls, server: int, uas: int) -> "Usage":
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the UAC runs we have waited for
+        return cls(tree_cpu(server), tree_cpu(uas) + children.ru_utime + children.ru_stime, cores_busy(),
+                   udp_drops(), time.monotonic())
+
+    def __sub__(self, other: "Usage") -> "Usage":
+        return Usage(self.server - other.server, self.sipp - other.sipp,
+                     [a - b for a, b in zip(self.cores, other.cores)], self.drops - other.drops,
+                     self.wall - other.wall)
+
+    def others(self) -> str:
+        """The share of each core that other processes took (core 0: SIPp's, core 1: the proxy's)."""
+        ours = {int(SIPP_CORE): self.sipp, int(SERVER_CORE): self.server}
+        return "/".join(f"{max(busy - ours.get(core, 0), 0) / self.wall:.0%}"
+                        for core, busy in enumerate(self.cores))
+
+
+@dataclasses.dataclass
 class Step:
-    """One SIPp UAC run and the server's CPU time during it."""
+    """One SIPp UAC run and what it cost."""
 
     rate: int
     calls: int
@@ -111,30 +148,44 @@ class Step:
     ok: int
     failed: int
     retrans: int
-    achieved: float
-    cpu: float
+    elapsed: float
+    usage: Usage
+
+    @property
+    def achieved(self) -> float:
+        """Transactions completed per second of SIPp's run (its last answer included)."""
+        return self.ok / self.elapsed if self.elapsed else 0.0
 
     @property
     def clean(self) -> bool:
-        return self.code == 0 and self.failed == 0 and self.retrans == 0 and self.ok == self.calls
+        return (self.code == 0 and self.failed == 0 and self.retrans == 0 and self.ok == self.calls
+                and self.achieved >= KEEP_PACE * self.rate)
 
     @property
-    def sipp_bound(self) -> bool:
-        return self.achieved < SIPP_SHORTFALL * self.rate
+    def cpu_us(self) -> float:
+        """The proxy's CPU time per successful transaction."""
+        return self.usage.server / max(self.ok, 1) * 1e6
 
     def text(self) -> str:
-        if self.clean:
-            return f"{self.rate} ok" + (f" (SIPp offered {self.achieved:.0f}/s)" if self.sipp_bound else "")
-        return f"{self.rate} FAIL (failed {self.failed}, retrans {self.retrans}, exit {self.code})"
+        return f"{self.rate} {self.verdict()} {self.achieved:.0f}/s, {self.cpu_us:.0f} µs"
+
+    def verdict(self) -> str:
+        problems = [f"{count} {what}" for count, what in ((self.failed, "failed"), (self.retrans, "retrans"),
+                                                          (self.usage.drops, "UDP drops")) if count]
+        if self.achieved < KEEP_PACE * self.rate:
+            problems.append("behind")
+        if self.code:
+            problems.append(f"exit {self.code}")
+        return "ok" if self.clean else f"FAIL ({', '.join(problems)})"
 
 
-@dataclass
+@dataclasses.dataclass
 class Result:
     name: str
     workers: int
     confirm: Step
-    ramp: list[Step] = field(default_factory=list)
-    command: str = ""
+    ramp: list[Step]
+    command: str
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -152,10 +203,10 @@ def spawn(argv: list[str], log: Path, cwd: Path) -> subprocess.Popen:
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def stop(process: subprocess.Popen, signum: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-    """Signal the process, wait, then SIGKILL its whole process group (ours: start_new_session)."""
+def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM the process, wait, then SIGKILL its whole process group (ours: start_new_session)."""
     if process.poll() is None:
-        process.send_signal(signum)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -185,10 +236,29 @@ def tree_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK + sum(tree_cpu(int(child)) for child in children)
 
 
+def cores_busy() -> list[float]:
+    """Busy seconds of each core since boot (/proc/stat: everything but idle and iowait)."""
+    busy = []
+    for line in Path("/proc/stat").read_text().splitlines()[1:]:
+        if not line.startswith("cpu"):
+            break
+        ticks = [int(value) for value in line.split()[1:8]]
+        busy.append((sum(ticks) - ticks[3] - ticks[4]) / TICK)
+    return busy
+
+
+def udp_drops() -> int:
+    """The machine's count of UDP datagrams dropped on a full receive buffer (RcvbufErrors)."""
+    header, values = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()
+                      if line.startswith("Udp:")]
+    return int(values[header.index("RcvbufErrors")])
+
+
 # --- the servers ----------------------------------------------------------------------------
 
 def ser_config(path: Path, processes: str, port: int, next_port: int) -> Path:
-    path.write_text(SER_CONFIG.format(processes=processes, host=HOST, port=port, next_port=next_port))
+    path.write_text(SER_CONFIG.format(processes=processes, buffer=BUFFER, host=HOST, port=port,
+                                      next_port=next_port))
     return path
 
 
@@ -201,8 +271,10 @@ def kamailio_argv(directory: Path, port: int, next_port: int, workers: int) -> l
     """The anchor's config with only the listen port changed; -DD: stay in the foreground, with children."""
     config_dir, runtime = directory / f"kamailio-{workers}", directory / f"kamailio-{workers}" / "run"
     runtime.mkdir(parents=True)
-    common = (KAMAILIO_CFG / "common.inc").read_text()
-    (config_dir / "common.inc").write_text(common.replace(f"listen=udp:{HOST}:5060", f"listen=udp:{HOST}:{port}"))
+    common, listen = (KAMAILIO_CFG / "common.inc").read_text(), f"listen=udp:{HOST}:5060"
+    if listen not in common:
+        raise RuntimeError(f"{KAMAILIO_CFG / 'common.inc'} no longer has {listen}")
+    (config_dir / "common.inc").write_text(common.replace(listen, f"listen=udp:{HOST}:{port}"))
     config = config_dir / "proxy-stateless.cfg"
     config.write_text((KAMAILIO_CFG / "proxy-stateless.cfg").read_text())
     return ["kamailio", "-DD", "-E", "-f", str(config), "-n", str(workers), "-Y", str(runtime),
@@ -212,13 +284,12 @@ def kamailio_argv(directory: Path, port: int, next_port: int, workers: int) -> l
 SERVERS = {"ser": (ser_argv, "listening on"), "kamailio": (kamailio_argv, "Listening on")}
 
 
-def start_server(stack: ExitStack, directory: Path, name: str, workers: int, next_port: int,
-                 argv: list[str] | None = None) -> tuple[subprocess.Popen, int, str]:
+def start_server(stack: ExitStack, directory: Path, name: str, workers: int,
+                 next_port: int) -> tuple[subprocess.Popen, int, str]:
     """Start a proxy pinned to SERVER_CORE; (process, its port, its command line)."""
     build, ready = SERVERS[name]
     port = free_udp_port()
-    command = build(directory, port, next_port, workers)
-    argv = ["taskset", "-c", SERVER_CORE, *(argv or command)]
+    argv = ["taskset", "-c", SERVER_CORE, *build(directory, port, next_port, workers)]
     log = directory / f"{name}-{workers}.log"
     process = spawn(argv, log, REPO)
     stack.callback(stop, process)
@@ -229,7 +300,8 @@ def start_server(stack: ExitStack, directory: Path, name: str, workers: int, nex
 # --- SIPp -----------------------------------------------------------------------------------
 
 def sipp_base(scenario: Path) -> list[str]:
-    return ["taskset", "-c", SIPP_CORE, "sipp", "-sf", str(scenario), "-i", HOST, "-nostdin"]
+    return ["taskset", "-c", SIPP_CORE, "sipp", "-sf", str(scenario), "-i", HOST, "-nostdin",
+            "-buff_size", str(BUFFER)]
 
 
 def start_uas(stack: ExitStack, directory: Path) -> tuple[subprocess.Popen, int]:
@@ -251,20 +323,38 @@ def uac_argv(port: int, rate: int, calls: int, seconds: int, stat: Path) -> list
 
 def run_uac(directory: Path, server: subprocess.Popen, uas: subprocess.Popen, port: int, rate: int,
             seconds: int) -> Step:
-    """One UAC run of rate*seconds calls; the server's CPU time around it."""
+    """One UAC run of rate*seconds calls, with the CPU time used around it."""
     if server.poll() is not None or uas.poll() is not None:
         raise RuntimeError("the proxy or the SIPp UAS is no longer running")
     calls = rate * seconds
     stat = directory / f"stat-{rate}-{time.monotonic_ns()}.csv"
-    before = tree_cpu(server.pid)
+    before = Usage.now(server.pid, uas.pid)
     with open(directory / "uac.log", "a") as out:
         code = subprocess.call(uac_argv(port, rate, calls, seconds, stat), cwd=directory, stdout=out,
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    cpu = tree_cpu(server.pid) - before
+    usage = Usage.now(server.pid, uas.pid) - before
     last = _last_stat(stat)
-    time.sleep(0.5)  # let stray datagrams drain before the next run
+    settle(server.pid)
     return Step(rate, calls, code, int(last.get("SuccessfulCall(C)", 0)), int(last.get("FailedCall(C)", 0)),
-                int(last.get("Retransmissions(C)", 0)), float(last.get("CallRate(C)", 0)), cpu)
+                int(last.get("Retransmissions(C)", 0)), _elapsed(last), usage)
+
+
+def settle(pid: int, timeout: float = 5.0) -> None:
+    """Wait until the proxy is idle: what an overloaded run left in its buffers is handled."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = tree_cpu(pid)
+        time.sleep(0.2)
+        if tree_cpu(pid) - before < 0.02:
+            return
+
+
+def _elapsed(row: dict[str, str]) -> float:
+    """Seconds from SIPp's start to its last statistics line (the fields end in an epoch time)."""
+    try:
+        return float(row["CurrentTime"].split()[-1]) - float(row["StartTime"].split()[-1])
+    except (KeyError, ValueError, IndexError):
+        return 0.0
 
 
 def _last_stat(path: Path) -> dict[str, str]:
@@ -278,39 +368,32 @@ def _last_stat(path: Path) -> dict[str, str]:
 # --- the method -----------------------------------------------------------------------------
 
 def ramp(run, plan: Plan) -> tuple[int, list[Step]]:
-    """Double until a failure (or SIPp's limit), then bisect; the best clean rate and every step."""
+    """Double until a run is not clean, then bisect; the best clean rate and every step."""
     steps, good, bad, rate = [], None, None, plan.start
-    while rate <= plan.ceiling:
-        steps.append(run(rate, plan.step_seconds))
-        _progress(steps[-1])
-        if not steps[-1].clean:
-            bad = rate
-            break
-        good = rate
-        if steps[-1].sipp_bound:
-            break
+    while rate <= plan.ceiling and bad is None:
+        steps.append(_progress(run(rate, plan.step_seconds)))
+        good, bad = (rate, None) if steps[-1].clean else (good, rate)
         rate *= 2
     for _ in range(plan.refine if good and bad else 0):
         middle = round((good + bad) / 200) * 100
-        steps.append(run(middle, plan.step_seconds))
-        _progress(steps[-1])
+        steps.append(_progress(run(middle, plan.step_seconds)))
         good, bad = (middle, bad) if steps[-1].clean else (good, middle)
     return good or plan.start // 2, steps
 
 
 def confirm(run, rate: int, plan: Plan) -> Step:
-    """A longer run at `rate`; 10% lower when it is not clean, at most three tries."""
-    for _ in range(3):
-        step = run(rate, plan.confirm_seconds)
-        _progress(step, "confirm")
+    """A longer run at `rate`; 10% lower when it is not clean, up to plan.tries runs."""
+    for _ in range(plan.tries):
+        step = _progress(run(rate, plan.confirm_seconds), "confirm")
         if step.clean:
-            return step
+            break
         rate = round(rate * 0.9 / 100) * 100
     return step
 
 
-def _progress(step: Step, what: str = "ramp") -> None:
-    print(f"  {what} {step.text()}, server CPU {step.cpu:.2f} s", file=sys.stderr, flush=True)
+def _progress(step: Step, what: str = "ramp") -> Step:
+    print(f"  {what} {step.text()}", file=sys.stderr, flush=True)
+    return step
 
 
 def measure(directory: Path, uas: subprocess.Popen, uas_port: int, name: str, workers: int,
@@ -333,28 +416,41 @@ def measure(directory: Path, uas: subprocess.Popen, uas_port: int, name: str, wo
 def machine() -> str:
     kamailio = subprocess.run(["kamailio", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
     sipp = subprocess.run(["sipp", "-v"], capture_output=True, text=True).stdout.strip().splitlines()[0]
+    speed = min(timeit.repeat("sum(range(1000))", number=10000, repeat=5)) / 10000 * 1e6
     return (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-            f"{kamailio.strip()}, {sipp.strip()}; proxy on core {SERVER_CORE}, SIPp on core {SIPP_CORE}")
+            f"{kamailio.strip()}, {sipp.strip()}; proxy on core {SERVER_CORE}, SIPp on core {SIPP_CORE}; "
+            f"sum(range(1000)) takes {speed:.1f} µs here")
+
+
+def revision() -> str:
+    """The commit of the code measured, and whether the runtime differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    dirty = git("status", "--porcelain", "--", "ser_runtime", "ser_script", "stdlib_modules")
+    return f"ser at commit {git('rev-parse', '--short', 'HEAD')}" + (" with uncommitted changes" if dirty else "")
 
 
 def report(results: list[Result], plan: Plan) -> None:
     print(f"\n{'server':10} {'workers':>7} {'trans/s':>8} {'SIP msg/s':>10} {'CPU µs/trans':>13} "
-          f"{'server CPU':>11}  limit")
+          f"{'1e6/CPU µs':>11} {'proxy CPU':>10} {'SIPp CPU':>9} {'others c0/c1':>13}  confirm run")
     for r in results:
-        step = r.confirm
-        load = step.cpu / plan.confirm_seconds * 100
-        limit = "SIPp" if step.sipp_bound else ("proxy" if step.clean else "NOT CLEAN")
+        step, usage = r.confirm, r.confirm.usage
         print(f"{r.name:10} {r.workers:>7} {step.achieved:>8.0f} {2 * step.achieved:>10.0f} "
-              f"{_per_call_us(step):>13.1f} {load:>10.0f}%  {limit}")
+              f"{step.cpu_us:>13.1f} {1e6 / step.cpu_us:>9.0f}/s {usage.server / usage.wall:>10.0%} "
+              f"{usage.sipp / usage.wall:>9.0%} {usage.others():>13}  {'clean' if step.clean else 'NOT CLEAN'}")
     by_key = {(r.name, r.workers): r.confirm for r in results}
     print()
     for workers in (1, 2):
         ser, kam = by_key[("ser", workers)], by_key[("kamailio", workers)]
-        print(f"ser/kamailio, {workers} worker(s): rate {ser.achieved / kam.achieved:.1%}, "
-              f"CPU per transaction {_per_call_us(ser) / _per_call_us(kam):.1f}x")
+        print(f"ser/kamailio, {workers} worker(s): rate {ser.achieved / kam.achieved:.1%}; "
+              f"CPU per transaction {ser.cpu_us / kam.cpu_us:.2f}x (so {kam.cpu_us / ser.cpu_us:.1%} "
+              f"of Kamailio's rate on an equal share of CPU)")
     share = by_key[("ser", 1)].achieved / by_key[("kamailio", 1)].achieved
-    print(f"goal, ser 1 worker >= 50% of Kamailio 1 worker: {'met' if share >= 0.5 else 'NOT met'} ({share:.1%})")
-    print("\nramps:")
+    print(f"goal, ser 1 worker >= 50% of Kamailio 1 worker's rate: {'met' if share >= 0.5 else 'NOT met'} "
+          f"({share:.1%})")
+    if not plan.refine:
+        print("(no bisection in this mode: each rate is only known to a factor of 2; the CPU ratio holds)")
+    print("\nramps (rate asked: verdict, rate carried, proxy CPU per transaction):")
     for r in results:
         print(f"  {r.name}-{r.workers}: " + "; ".join(s.text() for s in r.ramp))
     print("\ncommands:")
@@ -362,10 +458,6 @@ def report(results: list[Result], plan: Plan) -> None:
         print(f"  {r.command}")
     print(f"  UAC: {shlex.join(uac_argv(0, 0, 0, plan.confirm_seconds, Path('stat.csv')))} (port, -r, -m per run)")
     print(f"  UAS: {shlex.join([*sipp_base(UAS), '-p', 'PORT', '-t', 'u1'])}")
-
-
-def _per_call_us(step: Step) -> float:
-    return step.cpu / max(step.ok, 1) * 1e6
 
 
 def bench(plan: Plan) -> None:
@@ -386,30 +478,44 @@ GROUPS = (
     ("script", (".cfg", "ser_script/", "stdlib_modules/", "ser_runtime/conditions.py",
                 "ser_runtime/core_actions.py", "ser_runtime/context.py", "ser_runtime/myself.py")),
     ("send", ("ser_runtime/sender.py", "ser_runtime/forward.py", "ser_runtime/net/")),
-    ("syscalls/loop", ("selectors.py", "ser_runtime/worker.py")),
+    ("syscalls/loop", ("ser_runtime/worker.py",)),
 )
-BUILTIN_GROUPS = (("'sendto'", "send"), ("'recvfrom'", "syscalls/loop"), ("'poll'", "syscalls/loop"))
+IDLE = "epoll wait"
+BUILTIN_GROUPS = (("'sendto'", "send"), ("'recvfrom'", "syscalls/loop"), ("'poll' of 'select.epoll'", IDLE))
 
 
-def group_of(function: tuple) -> str | None:
-    """The group of a Python function by its file; None for a built-in (it goes with its callers)."""
+def own_group(function: tuple) -> str | None:
+    """The group of our code (or of a socket call); None for the standard library and other built-ins."""
     filename, _, name = function
     if filename == "~":
         return next((group for text, group in BUILTIN_GROUPS if text in name), None)
+    if not (filename.endswith(".cfg") or filename.startswith(str(REPO))):
+        return None
     return next((group for group, parts in GROUPS if any(p in filename for p in parts)), "other")
 
 
+def shares(stats: pstats.Stats, function: tuple, seen: frozenset = frozenset()) -> dict[str, float]:
+    """How `function`'s own time divides among the groups: library code counts for its callers."""
+    group = own_group(function)
+    if group is not None:
+        return {group: 1.0}
+    callers = stats.stats[function][4]
+    total = sum(tt for _, _, tt, _ in callers.values())
+    if function in seen or not total:
+        return {"other": 1.0}
+    result: dict[str, float] = {}
+    for caller, (_, _, tt, _) in callers.items():
+        for name, share in shares(stats, caller, seen | {function}).items():
+            result[name] = result.get(name, 0.0) + share * tt / total
+    return result
+
+
 def breakdown(stats: pstats.Stats) -> dict[str, float]:
-    """Self time per group; a built-in's time is split over its callers' groups."""
+    """Own time per group, seconds."""
     totals: dict[str, float] = {}
-    for function, (_, _, tottime, _, callers) in stats.stats.items():
-        group = group_of(function)
-        if group is not None:
-            totals[group] = totals.get(group, 0.0) + tottime
-            continue
-        for caller, (_, _, caller_tt, _) in callers.items():
-            key = group_of(caller) or "other"
-            totals[key] = totals.get(key, 0.0) + caller_tt
+    for function, (_, _, tottime, _, _) in stats.stats.items():
+        for group, share in shares(stats, function).items():
+            totals[group] = totals.get(group, 0.0) + share * tottime
     return totals
 
 
@@ -433,12 +539,13 @@ def profile(rate: int, seconds: int) -> None:
 
 
 def _print_profile(stats: pstats.Stats, step: Step) -> None:
-    total = stats.total_tt
-    calls = max(step.ok, 1)
-    print(f"\nser 1 process under cProfile, {step.text()}: {total:.2f} s profiled, "
-          f"{total / calls * 1e6:.0f} µs per transaction (profiler included)")
-    for group, seconds in sorted(breakdown(stats).items(), key=lambda item: -item[1]):
-        print(f"  {group:14} {seconds / total:6.1%} {seconds / calls * 1e6:8.1f} µs/trans")
+    groups, calls = breakdown(stats), max(step.ok, 1)
+    idle = groups.pop(IDLE, 0.0)
+    busy = stats.total_tt - idle
+    print(f"\nser 1 process under cProfile, {step.text()} (profiler included): {busy:.2f} s busy "
+          f"({busy / calls * 1e6:.0f} µs per transaction), {idle:.2f} s waiting in epoll")
+    for group, seconds in sorted(groups.items(), key=lambda item: -item[1]):
+        print(f"  {group:14} {seconds / busy:6.1%} {seconds / calls * 1e6:8.1f} µs/trans")
     print(f"\n{'tottime':>8} {'per trans':>10} {'calls/trans':>11}  function")
     rows = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:20]
     for (filename, line, name), (_, ncalls, tottime, _, _) in rows:
@@ -462,14 +569,14 @@ def main() -> None:
     options = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up as Ctrl-C does
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"date: {datetime.datetime.now():%Y-%m-%d %H:%M}; {machine()}")
+    print(f"date: {datetime.datetime.now():%Y-%m-%d %H:%M}; {revision()}; {machine()}")
     plan = QUICK if options.quick else DEFAULT
     if options.seconds:
-        plan = Plan(plan.start, plan.step_seconds, plan.refine, options.seconds)
-    if options.profile:
-        profile(options.rate, plan.confirm_seconds)
-    else:
-        bench(plan)
+        plan = dataclasses.replace(plan, confirm_seconds=options.seconds)
+    try:
+        profile(options.rate, plan.confirm_seconds) if options.profile else bench(plan)
+    except KeyboardInterrupt:
+        sys.exit("interrupted; every process started here is stopped")
 
 
 if __name__ == "__main__":
