@@ -193,20 +193,32 @@ def _drain(sock: socket.socket) -> None:
 
 def acknowledges_local_reply(msg: SipMessage) -> bool:
     """An ACK to a negative reply we made ourselves ends here (SER's sl ACK filter)."""
-    return msg.to.tag == to_tag(msg)
+    try:
+        return msg.to.tag == to_tag(msg)
+    except SipParseError:
+        return False
 
 
 def request_problem(msg: SipMessage) -> str | None:
-    """Why a request cannot be processed (a reason phrase for 400), or None (RFC 3261 §8.1.1)."""
+    """Why a request cannot be processed (a reason phrase for 400), or None.
+
+    Every request must carry Via, From, To, Call-ID and CSeq (RFC 3261
+    §8.1.1). What forwarding and transactions use must parse: the top Via,
+    Call-ID, CSeq (whose method must be the request's), Max-Forwards and
+    the Request-URI. From and To are parsed when the script or a module
+    reads them (a broken one then gets 400); otherwise they pass unchanged,
+    as RFC 3261 §16.3 asks of a proxy.
+    """
+    for name in _REQUIRED:
+        if msg.header(name) is None:
+            return f"Missing {name}"
     try:
-        for name, value in (("Via", msg.via1), ("From", msg.from_), ("To", msg.to),
-                            ("Call-ID", msg.call_id), ("CSeq", msg.cseq)):
-            if value is None:
-                return f"Missing {name}"
         if msg.cseq.method != msg.method:
             return "CSeq method does not match"
-        msg.max_forwards
-        msg.parsed_ruri
+        msg.via1, msg.call_id, msg.max_forwards, msg.parsed_ruri
     except SipParseError as exc:
         return f"Bad Request ({exc.what})"[:100]
     return None
+
+
+_REQUIRED = ("Via", "From", "To", "Call-ID", "CSeq")

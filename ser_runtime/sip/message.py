@@ -26,7 +26,7 @@ class SipMessage(Layout):
     body are not part of it.
     """
 
-    __slots__ = ("data", "body_end", "new_ruri", "_fields", "_parsed_ruri", "_splices")
+    __slots__ = ("data", "body_end", "new_ruri", "_fields", "_first", "_parsed_ruri", "_splices")
 
     @classmethod
     def parse(cls, data: bytes) -> "SipMessage":
@@ -45,6 +45,7 @@ class SipMessage(Layout):
         msg.data = data
         msg.new_ruri = None
         msg._fields = None
+        msg._first = None
         msg._parsed_ruri = None
         msg._splices = None
         return msg
@@ -66,11 +67,17 @@ class SipMessage(Layout):
 
     def header(self, name: str) -> HeaderField | None:
         """The first field called `name` (any case, compact forms too), or None."""
-        key = header_key(name)
-        for i, entry in enumerate(self.entries):
-            if entry[0] == key:
-                return self._field(i)
-        return None
+        i = self._first_index(header_key(name))
+        return None if i is None else self._field(i)
+
+    def _first_index(self, key: str) -> int | None:
+        # Built on the first lookup: a proxy asks for several headers per message.
+        first = self._first
+        if first is None:
+            entries = self.entries
+            last = len(entries) - 1
+            first = self._first = {entries[i][0]: i for i in range(last, -1, -1)}
+        return first.get(key)
 
     def headers_named(self, name: str) -> tuple[HeaderField, ...]:
         """Every field called `name`, in message order."""
@@ -87,10 +94,8 @@ class SipMessage(Layout):
         return field
 
     def _first_value(self, key: str):
-        for i, entry in enumerate(self.entries):
-            if entry[0] == key:
-                return self._field(i).parsed
-        return None
+        i = self._first_index(key)
+        return None if i is None else self._field(i).parsed
 
     def _all_values(self, key: str) -> tuple:
         values = ()
