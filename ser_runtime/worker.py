@@ -210,7 +210,7 @@ def request_problem(msg: SipMessage) -> str | None:
     as RFC 3261 §16.3 asks of a proxy.
     """
     for name in _REQUIRED:
-        if msg.header(name) is None:
+        if not msg.has_header(name):
             return f"Missing {name}"
     try:
         if msg.cseq.method != msg.method:

@@ -70,6 +70,10 @@ class SipMessage(Layout):
         i = self._first_index(header_key(name))
         return None if i is None else self._field(i)
 
+    def has_header(self, name: str) -> bool:
+        """Whether a field called `name` is present, without parsing anything."""
+        return self._first_index(header_key(name)) is not None
+
     def _first_index(self, key: str) -> int | None:
         # Built on the first lookup: a proxy asks for several headers per message.
         first = self._first
