@@ -34,13 +34,14 @@ def branch_id(msg: SipMessage, index: int = 0) -> str:
     per forking target of the upstream proxy.
     """
     via = msg.via1
-    if via.branch and via.branch.startswith(COOKIE):
-        key = (via.branch, via.sent_by, msg.ruri)
+    branch = via.branch
+    if branch and branch.startswith(COOKIE):
+        key = f"{branch}\0{via.sent_by}\0{msg.ruri}"
     else:
         from_tag = msg.from_.tag if msg.from_ else None
         cseq = msg.cseq.number if msg.cseq else None
-        key = (msg.call_id, from_tag, cseq, via.sent_by, msg.ruri)
-    digest = hashlib.md5(repr(key).encode("utf-8", "surrogateescape"), usedforsecurity=False)
+        key = f"{msg.call_id}\0{from_tag}\0{cseq}\0{via.sent_by}\0{msg.ruri}"
+    digest = hashlib.md5(key.encode("utf-8", "surrogateescape"), usedforsecurity=False)
     return f"{COOKIE}sl{digest.hexdigest()[:20]}.{index}"
 
 
