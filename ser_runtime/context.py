@@ -10,7 +10,7 @@ created by the receiving worker and handed to the compiled routes.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ser_runtime.sip import SipMessage, SipUri
 
@@ -22,9 +22,11 @@ PROTO_NUMBERS = {"udp": PROTO_UDP, "tcp": PROTO_TCP, "tls": PROTO_TLS, "sctp": P
 MAX_BRANCHES = {"0.8": 4, "0.9": 12, "2.0": 12}
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiveInfo:
-    """Where a message came from and which local socket took it (SER's receive_info)."""
+class ReceiveInfo(NamedTuple):
+    """Where a message came from and which local socket took it (SER's receive_info).
+
+    A named tuple, because one is made for every datagram received.
+    """
 
     src_ip: str
     src_port: int

@@ -82,8 +82,16 @@ class Via:
                 f"{self.params})")
 
 
+# The Via nearly every message carries: one via-parm, no LWS inside, so one
+# match finds its parts; anything else takes the general path below.
+_USUAL = re.compile(r"SIP/2\.0/([A-Za-z]+) ([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]+))?(;[^,\"\s]*)?")
+
+
 def parse_via(text: str, base: int = 0) -> tuple[Via, ...]:
     """Parse a Via header value; `base` is its byte offset in the message."""
+    usual = _USUAL.fullmatch(text)
+    if usual is not None:
+        return (_usual_via(text, usual, base),)
     vias = []
     for start, end in split_outside_quotes(text, ","):
         start, end = trim(text, start, end)
@@ -92,6 +100,16 @@ def parse_via(text: str, base: int = 0) -> tuple[Via, ...]:
     if not vias:
         raise SipParseError("empty Via", 0)
     return tuple(vias)
+
+
+def _usual_via(text: str, match: re.Match, base: int) -> Via:
+    transport, host, port, params = match.groups()
+    validate_host(host, match.start(2))
+    if port is not None:
+        validate_port(port, match.start(3))
+    params = parse_header_params(text, match.start(4) + 1, len(text)) if params else Params()
+    return Via("SIP", "2.0", transport, host, None if port is None else int(port), params,
+               base + byte_offset(text, len(text)))
 
 
 def _via_parm(text: str, start: int, end: int, base: int) -> Via:
