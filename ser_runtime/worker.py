@@ -164,6 +164,7 @@ class Worker:
             except (ValueError, UnicodeDecodeError):
                 LOG.error("bad packet on the relay socket (%d bytes)", len(packet))
                 continue
+            LOG.debug("sending %d bytes to %s:%d for another worker", len(data), target.ip, target.port)
             listener = Listener(target.proto, local_ip, 0, local_ip)
             self.sender.send(target, data, listener, private=False)
 

@@ -123,7 +123,8 @@ def sipp_args(scenario: str, local: str, port: int, transport: str = "u1") -> li
     """The common SIPp arguments: a scenario (file or built-in), its address and transport."""
     path = SCENARIOS / f"{scenario}.xml"
     chosen = ["-sf", str(path)] if path.exists() else ["-sn", scenario]
-    return [*chosen, "-i", local, "-p", str(port), "-t", transport, "-nostdin", "-trace_err"]
+    sockets = ["-max_socket", "100"] if transport == "un" else []
+    return [*chosen, "-i", local, "-p", str(port), "-t", transport, *sockets, "-nostdin", "-trace_err"]
 
 
 class Sipp:

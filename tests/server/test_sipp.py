@@ -18,6 +18,9 @@ pytestmark = pytest.mark.slow
 
 CALLS = 10
 SIPP_TRANSPORT = {"udp": "u1", "tcp": "t1"}
+# The UAC sends each call from its own UDP socket, so SO_REUSEPORT spreads the calls over both
+# workers, and the worker without the TCP connections has to hand its stream sends to the other.
+UAC_TRANSPORT = {"udp": "un", "tcp": "t1"}
 FORWARD = {"udp": "forward_udp", "tcp": "forward_tcp", "tls": "forward_tls"}
 SCENARIOS = [("options-uac", "options-uas"), ("register-uac", "register-uas"), ("uac", "uas")]
 
@@ -40,7 +43,7 @@ def run_calls(tmp_path, host: str, proxy_port: int, uas_port: int, uac_transport
                     "-m", str(CALLS)])
         try:
             uac = Sipp(tmp_path, f"{uac_scenario}-{uac_transport}",
-                       [*sipp_args(uac_scenario, host, free_port(host), SIPP_TRANSPORT[uac_transport]),
+                       [*sipp_args(uac_scenario, host, free_port(host), UAC_TRANSPORT[uac_transport]),
                         hostport(host, proxy_port), "-s", "callee", "-m", str(CALLS), "-r", "20",
                         "-timeout", "30s", "-timeout_error"])
             assert uac.wait() == 0, f"{uac_scenario} failed:\n{uac.report()}"
@@ -55,10 +58,14 @@ def run_calls(tmp_path, host: str, proxy_port: int, uas_port: int, uac_transport
 def test_one_proxy_forwards_options_register_and_invite(tmp_path, host, uac_transport, uas_transport):
     require("sipp")
     port, uas_port = free_port(host), free_port(host)
-    config = forwarding_config(host, port, hostport(host, uas_port), FORWARD[uas_transport])
+    relayed = uac_transport == "udp" and uas_transport == "tcp"
+    config = forwarding_config(host, port, hostport(host, uas_port), FORWARD[uas_transport],
+                               extra="debug=4\n" if relayed else "")
     with Ser(tmp_path, config) as ser:
         run_calls(tmp_path, host, port, uas_port, uac_transport, uas_transport)
     assert "dropped" not in ser.log, ser.log
+    if relayed:
+        assert "for another worker" in ser.log, "the worker without the TCP connections sent nothing"
 
 
 @pytest.fixture(scope="module")
