@@ -96,7 +96,8 @@ def parse_via(text: str, base: int = 0) -> tuple[Via, ...]:
     for start, end in split_outside_quotes(text, ","):
         start, end = trim(text, start, end)
         if start < end:
-            vias.append(_via_parm(text, start, end, base))
+            usual = _USUAL.fullmatch(text, start, end)
+            vias.append(_via_parm(text, start, end, base) if usual is None else _usual_via(text, usual, base))
     if not vias:
         raise SipParseError("empty Via", 0)
     return tuple(vias)
@@ -107,9 +108,10 @@ def _usual_via(text: str, match: re.Match, base: int) -> Via:
     validate_host(host, match.start(2))
     if port is not None:
         validate_port(port, match.start(3))
-    params = parse_header_params(text, match.start(4) + 1, len(text)) if params else Params()
+    end = match.end()
+    params = parse_header_params(text, match.start(4) + 1, end) if params else Params()
     return Via("SIP", "2.0", transport, host, None if port is None else int(port), params,
-               base + byte_offset(text, len(text)))
+               base + byte_offset(text, end))
 
 
 def _via_parm(text: str, start: int, end: int, base: int) -> Via:

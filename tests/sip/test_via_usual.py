@@ -34,3 +34,13 @@ def test_fast_path_agrees_with_the_general_parser():
         general = outcome(lambda: _via_parm(text, 0, len(text), 100))
         assert fast == general, text
     assert taken > 500
+
+
+def test_each_via_parm_of_a_combined_line_agrees():
+    first = "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKa"
+    for second in ("SIP/2.0/TCP [::1]:5070;rport", "SIP/2.0/UDP host.example", "SIP / 2.0 / UDP h;x=\"q\""):
+        text = f"{first} , {second}"
+        start = text.index(second)
+        parsed = parse_via(text, 7)
+        assert [fields(v) for v in parsed] == [fields(_via_parm(text, 0, len(first), 7)),
+                                              fields(_via_parm(text, start, len(text), 7))]
