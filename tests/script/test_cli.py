@@ -118,3 +118,18 @@ def test_ser_check_and_ser_c_report_refused_fixups(tmp_path):
         assert result.returncode == 1
         assert f"{path}:3:20: error: force_send_socket: 10.9.9.9:5060 is not one of the listen sockets" \
             in result.stdout + result.stderr
+
+
+def test_ser_version_and_help():
+    version = run_ser("-V")
+    assert version.returncode == 0 and version.stdout.startswith("ser ")
+    usage = run_ser("-h")
+    assert usage.returncode == 0
+    for flag in ("-f", "-c", "-D", "-E", "-d", "-l", "-n", "-P", "-u", "-g", "-w", "-b", "-m", "-r", "-R", "-v"):
+        assert f"  {flag} " in usage.stdout, flag
+
+
+def test_ser_unknown_flag_is_one_line():
+    result = run_ser("-Z")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["ser: unrecognized arguments: -Z (see ser -h)"]
