@@ -18,7 +18,7 @@ from ser_runtime import forward
 from ser_runtime.context import PROTO_NONE, PROTO_TCP, PROTO_TLS, PROTO_UDP, ReceiveInfo, RouteContext
 from ser_runtime.net.resolver import ResolveError, Resolver, Target
 from ser_runtime.replies import build_reply, warning_text
-from ser_runtime.settings import Listener, Settings
+from ser_runtime.settings import PROTO_NAMES, Listener, Settings
 from ser_runtime.sip import SipMessage, SipParseError, SipUri
 from ser_runtime.sip.framing import MAX_MESSAGE
 
@@ -78,7 +78,7 @@ class Sender:
         except (ResolveError, SipParseError, SendError) as exc:
             LOG.error("forward: %s", exc)
             return -1
-        if not self._onsend_allows(ctx, listener, target, data):
+        if not self._onsend_allows(ctx, listener, target):
             return 1
         return 1 if self.send(target, data, listener, private=True) else -1
 
@@ -111,7 +111,7 @@ class Sender:
     def _own_port(self, listener: Listener) -> int:
         return self._own_ports.get(listener, listener.port)
 
-    def _onsend_allows(self, ctx: RouteContext, listener: Listener, target: Target, data: bytes) -> bool:
+    def _onsend_allows(self, ctx: RouteContext, listener: Listener, target: Target) -> bool:
         """SER 2.0's onsend_route sees each forwarded request; dropping there stops the send."""
         if self.onsend is None:
             return True
@@ -257,7 +257,7 @@ def decode_relay(packet: bytes) -> tuple[Target, str, bytes]:
 
 
 def _proto_name(proto: int) -> str:
-    return {PROTO_UDP: "udp", PROTO_TCP: "tcp", PROTO_TLS: "tls"}.get(proto, str(proto))
+    return PROTO_NAMES.get(proto, str(proto))
 
 
 def _kernel_source(target: Target) -> str | None:
