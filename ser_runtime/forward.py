@@ -21,7 +21,6 @@ from ser_runtime.settings import PROTO_NAMES
 
 COOKIE = "z9hG4bK"
 SIP_PORT, SIPS_PORT = 5060, 5061
-FORWARD_TAG = "forward"
 _VALUELESS_RPORT = re.compile(rb";[ \t]*rport(?=[ \t]*(?:;|$))", re.IGNORECASE)
 
 
@@ -111,7 +110,7 @@ def request_bytes(msg: SipMessage, via: str, rcv: ReceiveInfo, force_rport: bool
     if stream and msg.content_length is None:
         length = f"Content-Length: {msg.body_end - msg.body_start}\r\n".encode()
         edits.append((msg.headers_end, msg.headers_end, length))
-    return _serialized(msg, edits)
+    return msg.serialize(edits)
 
 
 def reply_bytes(msg: SipMessage, stream: bool) -> bytes:
@@ -126,15 +125,7 @@ def reply_bytes(msg: SipMessage, stream: bool) -> bytes:
     if stream and msg.content_length is None:
         length = f"Content-Length: {msg.body_end - msg.body_start}\r\n".encode()
         edits.append((msg.headers_end, msg.headers_end, length))
-    return _serialized(msg, edits)
-
-
-def _serialized(msg: SipMessage, edits: list[tuple[int, int, bytes]]) -> bytes:
-    msg.set_edits(FORWARD_TAG, edits)
-    try:
-        return msg.serialize()
-    finally:
-        msg.set_edits(FORWARD_TAG, [])
+    return msg.serialize(edits)
 
 
 def _skip_separator(data: bytes, pos: int) -> int:

@@ -268,22 +268,18 @@ class SipMessage(Layout):
             edits.append((self.headers_end, self.headers_end, line))
         self._edits().set_tagged("body", edits)
 
-    def set_edits(self, tag: str, edits: list[tuple[int, int, bytes]]) -> None:
-        """Record raw edits under `tag`, replacing whatever was recorded under it before.
+    def serialize(self, extra: list[tuple[int, int, bytes]] = ()) -> bytes:
+        """The message with every recorded edit applied, plus `extra` raw edits for this copy only.
 
-        A proxy uses this for what belongs to one outgoing copy only (its own
-        Via, received=): the next copy replaces it, and `[]` removes it.
+        A proxy passes its own Via and `received=` as `extra`: they belong to
+        one outgoing copy, not to the message.
         """
-        for start, end, _ in edits:
+        for start, end, _ in extra:
             if not self.start <= start <= end <= self.body_end:
                 raise SipParseError("edit outside the message", start)
-        self._edits().set_tagged(tag, edits)
-
-    def serialize(self) -> bytes:
-        """The message with every recorded edit applied."""
-        if self._splices is None:
+        if self._splices is None and not extra:
             return self.data[self.start:self.body_end]
-        return self._splices.apply(self.data, self.start, self.body_end)
+        return self._edits().apply(self.data, self.start, self.body_end, extra)
 
     def _edits(self) -> Splices:
         if self._splices is None:

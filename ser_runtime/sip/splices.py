@@ -52,13 +52,20 @@ class Splices:
         self._count += 1
         self._items.append((start, end, self._count, data, tag))
 
-    def apply(self, data: bytes, start: int, end: int) -> bytes:
-        """`data[start:end]` with every splice applied."""
-        if not self._items:
+    def apply(self, data: bytes, start: int, end: int, extra: list[tuple[int, int, bytes]] = ()) -> bytes:
+        """`data[start:end]` with every splice applied, and the `extra` edits too (recorded nowhere)."""
+        items = self._items
+        if extra:
+            spans = [item[:2] for item in items]
+            for edit_start, edit_end, _ in extra:
+                _check(edit_start, edit_end, spans)
+            count = self._count
+            items = items + [(s, e, count + i + 1, d, None) for i, (s, e, d) in enumerate(extra)]
+        if not items:
             return data[start:end]
         out = []
         pos = start
-        for splice_start, splice_end, _, replacement, _ in sorted(self._items, key=_order):
+        for splice_start, splice_end, _, replacement, _ in sorted(items, key=_order):
             out.append(data[pos:splice_start])
             out.append(replacement)
             pos = splice_end

@@ -158,3 +158,17 @@ def test_received_bytes_that_are_not_utf8_survive_a_value_round_trip():
     subject = msg.header("subject")
     msg.replace_header_value(subject, subject.value + "!")
     assert msg.serialize().endswith(b"Subject: caf\xe9!\r\n\r\n")
+
+
+def test_extra_edits_belong_to_one_serialization_only():
+    msg = SipMessage.parse(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                           b"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+    field = msg.header("max-forwards")
+    msg.replace_header_value(field, "69")
+    via = msg.header("via")
+    copy = msg.serialize([(via.start, via.start, b"Via: SIP/2.0/UDP p;branch=z9hG4bK2\r\n")])
+    assert copy.startswith(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP p;branch=z9hG4bK2\r\nVia: SIP/2.0/UDP h")
+    assert b"Max-Forwards: 69\r\n" in copy
+    assert b"branch=z9hG4bK2" not in msg.serialize()
+    with pytest.raises(SipParseError):
+        msg.serialize([(field.value_start, field.value_end, b"1")])
