@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ser_runtime import core_actions
 from ser_runtime.context import PROTO_UDP
 from ser_runtime.myself import Myself
-from ser_runtime.net.resolver import Resolver
+from ser_runtime.net.resolver import ResolveError, Resolver
 from ser_runtime.net.streams import StreamLimits, StreamTransport
 from ser_runtime.net.tls import TlsConfigError, client_context, server_context
 from ser_runtime.sender import Sender
@@ -136,7 +136,8 @@ def compile_for(settings: Settings, result, sockets: Sockets) -> tuple[CompiledS
     resolver = Resolver.from_environment(try_ipv6=settings.dns_try_ipv6)
     sender = Sender(settings, sockets.listeners, resolver)
     myself = settings.myself(sockets.listeners, sockets.own_ports())
-    env = ScriptEnv(myself=myself, actions={**core_actions.ACTIONS, **sender.actions()})
+    env = ScriptEnv(myself=myself, actions={**core_actions.ACTIONS, **sender.actions()},
+                    resolve=lambda host, port: _resolvable(resolver, host, port))
     try:
         script = compile_script(result, env)
     except BindError as exc:
@@ -144,6 +145,14 @@ def compile_for(settings: Settings, result, sockets: Sockets) -> tuple[CompiledS
         raise StartError("\n".join(d.render(lines) for d in exc.diagnostics)) from None
     sender.onsend = script.route("onsend_route", "") if script.dialect == "2.0" else None
     return script, sender, myself
+
+
+def _resolvable(resolver: Resolver, host: str, port: int | None) -> None:
+    """SER resolves a fixed forward() host at start-up; so do we (the resolver caches the answer)."""
+    try:
+        resolver.resolve_host(host, port, PROTO_UDP)
+    except ResolveError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class Supervisor:

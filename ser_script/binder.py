@@ -48,13 +48,17 @@ class ScriptEnv:
     compiler and for benchmarks that measure the script alone. With
     `stub_missing`, calls to functions that are not implemented yet compile
     into calls that raise, so a script can be compiled and inspected before
-    every module exists; `ser` never sets it.
+    every module exists; `ser` never sets it. `resolve(host, port)` checks a
+    fixed forward/send host at start-up, as SER resolves it then; it raises
+    ValueError with the reason when the name does not resolve (`ser` sets
+    it, the checker does not, so checking needs no DNS).
     """
 
     myself: Myself = field(default_factory=Myself.default)
     actions: dict[str, Callable[..., int]] = field(default_factory=lambda: dict(core_actions.ACTIONS))
     bind: dict[str, Callable[..., int]] = field(default_factory=dict)
     stub_missing: bool = False
+    resolve: Callable[[str, int | None], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +212,11 @@ class Binder:
         port = None
         if len(args) > 1 and not isinstance(args[1], ast.UriPort):
             port = self._core_arg(args[1])
+        if host is not None and self.env.resolve is not None:
+            try:
+                self.env.resolve(host, port)
+            except ValueError as exc:
+                self.error(args[0], f"cannot resolve {host}: {exc}")
         return host, port
 
     def _core_arg(self, arg) -> Any:

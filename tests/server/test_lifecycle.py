@@ -191,3 +191,22 @@ def test_user_and_group_are_dropped_to_after_binding(tmp_path):
             uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
             assert uid_line.split()[1:] == [str(65534)] * 4
         assert status_line(port) == "SIP/2.0 404 Not Here"
+
+
+def test_a_fixed_forward_host_must_resolve_at_start(tmp_path):
+    require_dnsmasq()
+    dns = Dnsmasq(["--host-record=next.pbx.test,127.0.0.1"], tmp_path)
+    try:
+        port = free_port()
+        text = (f"log_stderror=yes\nlisten=udp:127.0.0.1:{port}\n"
+                f"route {{\n\tforward(next.pbx.test, 5070);\n\tforward(nowhere.pbx.test, 5070);\n}}\n")
+        path = tmp_path / "r.cfg"
+        path.write_text(text)
+        result = subprocess.run([sys.executable, "-m", "ser_runtime.main", "-D", "-E", "-f", str(path)],
+                                capture_output=True, text=True, timeout=30,
+                                env={**os.environ, "SER_NAMESERVER": f"127.0.0.1:{dns.port}"})
+    finally:
+        dns.stop()
+    assert result.returncode == 1
+    assert f"{path}:5:10: error: cannot resolve nowhere.pbx.test:" in result.stderr, result.stderr
+    assert "next.pbx.test" not in result.stderr and "Traceback" not in result.stderr
