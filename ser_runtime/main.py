@@ -88,17 +88,17 @@ def serve(options) -> int:
     log.setup(settings.debug, settings.log_stderror, settings.log_facility)
     try:
         become(settings)
-    except (OSError, KeyError) as exc:
+    except (OSError, ValueError) as exc:
         sys.exit(f"ser: cannot start: {exc}")
     listening = ", ".join(supervisor.describe())
-    if not settings.fork:
-        LOG.warning("listening on %s (one process: fork=no)", listening)
-        supervisor.run_worker(0)
-        return 0
-    if settings.daemonize:
+    if settings.fork and settings.daemonize:
         daemonize()
     write_pid_file(settings.pid_file)
     try:
+        if not settings.fork:
+            LOG.warning("listening on %s (one process: fork=no)", listening)
+            supervisor.run_worker(0)
+            return 0
         supervisor.start_workers()
         LOG.warning("listening on %s with %d workers", listening, supervisor.workers_count)
         return supervisor.supervise()

@@ -38,7 +38,7 @@ def _user(name: str) -> pwd.struct_passwd:
     try:
         return pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
     except KeyError:
-        raise KeyError(f"unknown user {name!r}") from None
+        raise ValueError(f"unknown user {name!r}") from None
 
 
 def _group_id(name: str) -> int:
@@ -47,7 +47,7 @@ def _group_id(name: str) -> int:
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
-        raise KeyError(f"unknown group {name!r}") from None
+        raise ValueError(f"unknown group {name!r}") from None
 
 
 def daemonize() -> None:

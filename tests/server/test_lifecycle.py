@@ -210,3 +210,20 @@ def test_a_fixed_forward_host_must_resolve_at_start(tmp_path):
     assert result.returncode == 1
     assert f"{path}:5:10: error: cannot resolve nowhere.pbx.test:" in result.stderr, result.stderr
     assert "next.pbx.test" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unknown_user_is_one_line(tmp_path):
+    path = tmp_path / "u.cfg"
+    path.write_text(config(free_port()))
+    result = subprocess.run([sys.executable, "-m", "ser_runtime.main", "-D", "-E", "-f", str(path),
+                             "-u", "no-such-user-here"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "ser: cannot start: unknown user 'no-such-user-here'"
+
+
+def test_fork_no_writes_and_removes_the_pid_file(tmp_path):
+    port = free_port()
+    pid_file = tmp_path / "one.pid"
+    with Ser(tmp_path, config(port, extra="fork=no"), "-P", str(pid_file)) as ser:
+        assert int(pid_file.read_text()) == ser.process.pid
+    assert not pid_file.exists()
