@@ -67,7 +67,9 @@ class Ser:
         self.config.write_text(config)
         self.log_path = directory / f"{name}.log"
         self.args = args
-        self.env = {**os.environ, **(env or {})}
+        # No test may query a DNS server off this machine: unless a test starts its own,
+        # names resolve from /etc/hosts only (port 9 on loopback answers nothing).
+        self.env = {"SER_NAMESERVER": "127.0.0.1:9", **os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20.0) -> "Ser":
