@@ -62,6 +62,7 @@ class Worker:
             self._refuse(msg, rcv, 400, problem)
             return
         if msg.method == "ACK" and acknowledges_local_reply(msg):
+            LOG.debug("absorbed the ACK to our own reply (Call-ID %s)", msg.call_id)
             return
         if rcv.proto != PROTO_UDP:
             # Replies to a stream client go to its Via port; make that reach its connection.
