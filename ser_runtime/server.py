@@ -30,6 +30,7 @@ from ser_runtime.net.tls import TlsConfigError, client_context, server_context
 from ser_runtime.sender import Sender
 from ser_runtime.settings import Listener, Settings, SettingsError
 from ser_runtime.worker import Worker
+from stdlib_modules import rr
 from ser_script.checker import check_file
 from ser_script.compiler import BindError, CompiledScript, ScriptEnv, compile_script, config_myself
 
@@ -136,6 +137,7 @@ def compile_for(settings: Settings, result, sockets: Sockets) -> tuple[CompiledS
     resolver = Resolver.from_environment(try_ipv6=settings.dns_try_ipv6)
     sender = Sender(settings, sockets.listeners, resolver)
     myself = settings.myself(sockets.listeners, sockets.own_ports())
+    rr.configure(myself)
     env = ScriptEnv(myself=myself, actions={**core_actions.ACTIONS, **sender.actions()},
                     resolve=lambda host, port: _resolvable(resolver, host, port))
     try:

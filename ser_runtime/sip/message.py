@@ -268,6 +268,20 @@ class SipMessage(Layout):
             edits.append((self.headers_end, self.headers_end, line))
         self._edits().set_tagged("body", edits)
 
+    def set_edits(self, tag: str, edits: list[tuple[int, int, bytes]]) -> None:
+        """Record raw edits under `tag`, replacing what was recorded under it; `[]` takes them back.
+
+        Modules tag what they may have to undo later (rr's Record-Route lines).
+        """
+        for start, end, _ in edits:
+            if not self.start <= start <= end <= self.body_end:
+                raise SipParseError("edit outside the message", start)
+        self._edits().set_tagged(tag, edits)
+
+    def edit_tags(self) -> set[str]:
+        """The tags edits are recorded under."""
+        return set() if self._splices is None else self._splices.tags()
+
     def serialize(self, extra: list[tuple[int, int, bytes]] = ()) -> bytes:
         """The message with every recorded edit applied, plus `extra` raw edits for this copy only.
 

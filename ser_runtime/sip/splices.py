@@ -48,6 +48,9 @@ class Splices:
         for start, end, data in edits:
             self._append(start, end, data, tag)
 
+    def tags(self) -> set[str]:
+        return {item[4] for item in self._items if item[4] is not None}
+
     def _append(self, start: int, end: int, data: bytes, tag: str | None) -> None:
         self._count += 1
         self._items.append((start, end, self._count, data, tag))
