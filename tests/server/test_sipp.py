@@ -7,10 +7,12 @@ successful (the replies came back through the proxies by their Vias).
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
 
+from tests.conftest import SHARED
 from tests.ports import free_port
 from tests.server.harness import Ser, Sipp, hostport, proxy_config, require, sipp_args
 
@@ -95,3 +97,41 @@ def test_two_proxies_in_a_chain(tmp_path, certificate, host, hop):
     with Ser(tmp_path / "a", config_a, name="a"), Ser(tmp_path / "b", config_b, name="b") as b:
         run_calls(tmp_path, host, port_a, uas_port, "udp", "udp")
     assert f"tls:{hostport(host, port_b_tls)}" in b.log
+
+
+def test_a_record_routed_call_through_a_stateless_proxy(tmp_path):
+    """The shared call scenarios: ACK and BYE follow the Record-Route; loose_route takes our Route off."""
+    require("sipp")
+    scenarios = SHARED / "bench" / "scenarios"
+    assert scenarios.is_dir(), f"the shared SIPp scenarios are missing at {scenarios}"
+    port, uas_port = free_port(), free_port()
+    routing = f"""if (loose_route()) {{
+        forward(uri:host, uri:port);
+        break;
+    }};
+    if (method=="INVITE") {{
+        record_route();
+    }};
+    if (uri==myself) {{
+        rewritehostport("127.0.0.1:{uas_port}");
+    }};
+    forward(uri:host, uri:port);"""
+    config = proxy_config("127.0.0.1", port, routing).replace(
+        'loadmodule "/usr/lib/ser/modules/maxfwd.so"',
+        'loadmodule "/usr/lib/ser/modules/maxfwd.so"\nloadmodule "/usr/lib/ser/modules/rr.so"')
+    with Ser(tmp_path, config):
+        uas = Sipp(tmp_path, "call-uas", ["-sf", str(scenarios / "call-uas.xml"), "-i", "127.0.0.1",
+                                          "-p", str(uas_port), "-m", str(CALLS), "-nostdin", "-trace_err",
+                                          "-trace_msg"])
+        try:
+            uac = Sipp(tmp_path, "call-uac", ["-sf", str(scenarios / "call-uac.xml"), "-i", "127.0.0.1",
+                                              "-p", str(free_port()), f"127.0.0.1:{port}", "-m", str(CALLS),
+                                              "-r", "20", "-timeout", "30s", "-timeout_error", "-nostdin",
+                                              "-trace_err"])
+            assert uac.wait() == 0, uac.report()
+            assert uas.wait(15) == 0, uas.report()
+        finally:
+            uas.kill()
+    seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("call-uas*_messages.log"))
+    assert len(re.findall(rf"^Record-Route: <sip:127\.0\.0\.1:{port};ftag=[^;>]+;lr>", seen, re.M)) >= CALLS
+    assert not re.findall(r"^Route:", seen, re.M), "loose_route left our Route on an in-dialog request"
