@@ -85,3 +85,5 @@ def compile_ere(pattern: str, icase: bool = True, newline: bool = False) -> re.P
         return re.compile(translate(pattern), flags)
     except re.error as exc:
         raise RegexError(str(exc)) from None
+    except OverflowError:
+        raise RegexError("repetition count too large") from None

@@ -3,12 +3,14 @@
 `sl_send_reply` answers a request without creating a transaction; a 3xx
 reply carries the destination set as Contact, which is SER's redirect mode.
 The ACK to one of these replies is absorbed by the core (worker.py), which
-recognises sl's to-tag, as SER 0.8.11+ does without `sl_filter_ACK`.
+recognises sl's to-tag, as SER 0.8.11+ does without `sl_filter_ACK`. Header
+lines stored by textops' `append_to_reply` go into the reply.
 """
 
 import logging
 
 from stdlib_modules.exports import R, V08, V20, FixupError, Module, fn
+from stdlib_modules.textops import reply_headers
 
 LOG = logging.getLogger("ser.sl")
 
@@ -29,7 +31,7 @@ def sl_send_reply(ctx, code: int, reason: str) -> int:
     if ctx.sender is None:
         LOG.error("sl_send_reply: no transport to reply on")
         return -1
-    headers = _contacts(ctx) if 300 <= code < 400 else []
+    headers = reply_headers(ctx) + (_contacts(ctx) if 300 <= code < 400 else [])
     sent = ctx.sender.reply(ctx.msg, ctx.rcv, code, reason, force_rport=ctx.force_rport,
                             extra_headers=headers)
     return 1 if sent else -1

@@ -133,3 +133,9 @@ def test_ser_unknown_flag_is_one_line():
     result = run_ser("-Z")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["ser: unrecognized arguments: -Z (see ser -h)"]
+
+
+def test_an_absurd_repetition_count_is_a_regex_error(tmp_path):
+    path = write(tmp_path, 'loadmodule "textops.so"\nroute { if (search("a{4294967296}")) { drop; }; }\n')
+    result = run(str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout

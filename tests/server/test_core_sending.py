@@ -184,3 +184,19 @@ def test_check_via_drops_a_reply_whose_top_via_is_not_ours(tmp_path):
         assert b"Call-ID: 127.0.0.1" in upstream.receive()[0]
         assert upstream.silent()
     assert "is not ours" in ser.log
+
+
+def test_sl_reply_carries_append_to_reply_headers(tmp_path):
+    port = free_port()
+    routes = '''loadmodule "/usr/lib/ser/modules/sl.so"
+loadmodule "/usr/lib/ser/modules/textops.so"
+route {
+    append_to_reply("X-Reason: testing\\r\\n");
+    sl_send_reply("403", "Not Today");
+}'''
+    with Ser(tmp_path, script(port, routes)), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.bind(("127.0.0.1", 0))
+        client.settimeout(3)
+        client.sendto(request("u", port, via_port=client.getsockname()[1]), ("127.0.0.1", port))
+        reply = client.recv(65535)
+    assert reply.startswith(b"SIP/2.0 403 Not Today\r\n") and b"\r\nX-Reason: testing\r\n" in reply
