@@ -15,12 +15,14 @@ from ser_runtime.settings import Settings
 
 
 def become(settings: Settings) -> None:
-    """Apply workdir, chroot, open_files_limit, group and user (in that order, as SER does)."""
+    """Apply workdir, chroot, core dumps, open_files_limit, group and user (in that order, as SER does)."""
     if settings.workdir:
         os.chdir(settings.workdir)
     if settings.chroot:
         os.chroot(settings.chroot)
         os.chdir("/")
+    if settings.disable_core_dump:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if settings.open_files_limit > 0:
         limit = settings.open_files_limit
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))

@@ -36,7 +36,6 @@ from ser_script.compiler import BindError, CompiledScript, ScriptEnv, compile_sc
 
 LOG = logging.getLogger("ser.core")
 RESPAWN_PAUSE = 1.0
-STOP_GRACE = 5.0
 
 
 class StartError(Exception):
@@ -104,9 +103,8 @@ def bind(settings: Settings, workers: int) -> Sockets:
     try:
         for listener in listeners:
             if listener.proto == PROTO_UDP:
-                sockets.shared[listener] = [_udp(listener, listener.port, settings.maxbuffer, True)
-                                            for _ in range(workers)]
-                sockets.own[listener] = [_udp(listener, 0, settings.maxbuffer, False) for _ in range(workers)]
+                sockets.shared[listener] = [_udp(listener, listener.port, settings, True) for _ in range(workers)]
+                sockets.own[listener] = [_udp(listener, 0, settings, False) for _ in range(workers)]
             else:
                 sockets.streams[listener] = _stream_listener(listener)
     except OSError as exc:
@@ -115,11 +113,16 @@ def bind(settings: Settings, workers: int) -> Sockets:
     return sockets
 
 
-def _udp(listener: Listener, port: int, buffer: int, shared: bool) -> socket.socket:
+def _udp(listener: Listener, port: int, settings: Settings, shared: bool) -> socket.socket:
     sock = socket.socket(listener.family, socket.SOCK_DGRAM)
     if shared:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, settings.maxbuffer)
+    if settings.tos is not None:
+        if listener.family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, settings.tos)
+        else:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, settings.tos)
     sock.bind((listener.ip, port))
     return sock
 
@@ -266,10 +269,10 @@ class Supervisor:
             self._spawn(index)
 
     def stop_workers(self) -> None:
-        """SIGTERM every worker; SIGKILL what is still running after the grace time."""
+        """SIGTERM every worker; SIGKILL what is still running after exit_timeout."""
         for pid in self.pids:
             _kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
+        deadline = time.monotonic() + self.settings.exit_timeout
         while self.pids and time.monotonic() < deadline:
             for pid in list(self.pids):
                 if _reaped(pid):

@@ -104,6 +104,9 @@ class Settings:
     tls_handshake_timeout: int = 10
     dns_try_ipv6: bool = True
     open_files_limit: int = -1
+    disable_core_dump: bool = False
+    exit_timeout: int = 60
+    tos: int | None = None
     pid_file: str | None = None
     daemonize: bool = True
 

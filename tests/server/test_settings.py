@@ -10,8 +10,10 @@ import pytest
 
 from ser_runtime import log
 from ser_runtime.context import PROTO_TCP, PROTO_TLS, PROTO_UDP
+from ser_runtime.server import bind
 from ser_runtime.settings import Listener, Settings, SettingsError, SocketSpec, parse_socket_spec
 from ser_script.checker import check_text
+from tests.ports import free_port
 
 
 def settings(text: str, dialect: str = "0.9") -> Settings:
@@ -149,3 +151,14 @@ def test_without_syslog_logging_falls_back_to_stderr(tmp_path, capsys, ser_logge
     logging.getLogger("ser.core").error("still seen")
     err = capsys.readouterr().err
     assert "syslog is not reachable" in err and "still seen" in err
+
+
+def test_tos_core_dumps_and_exit_timeout(tmp_path):
+    s = settings(f"listen=udp:127.0.0.1:{free_port()}\ntos=16\ndisable_core_dump=yes\nexit_timeout=3\n", "2.0")
+    assert (s.tos, s.disable_core_dump, s.exit_timeout) == (16, True, 3)
+    sockets = bind(s, 1)
+    try:
+        for sock in sockets.all():
+            assert sock.getsockopt(socket.IPPROTO_IP, socket.IP_TOS) == 16
+    finally:
+        sockets.close()
