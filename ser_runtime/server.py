@@ -137,7 +137,7 @@ def _stream_listener(listener: Listener) -> socket.socket:
 
 def compile_for(settings: Settings, result, sockets: Sockets) -> tuple[CompiledScript, Sender, Myself]:
     """Bind the script against this server's sockets; StartError on what the fix-up pass refuses."""
-    resolver = Resolver.from_environment(try_ipv6=settings.dns_try_ipv6)
+    resolver = Resolver.from_environment(try_ipv6=settings.dns_try_ipv6, timeout=settings.dns_retr_time or 2.0)
     sender = Sender(settings, sockets.listeners, resolver)
     myself = settings.myself(sockets.listeners, sockets.own_ports())
     rr.configure(myself)

@@ -103,6 +103,7 @@ class Settings:
     tls_ca_list: str | None = None
     tls_handshake_timeout: int = 10
     dns_try_ipv6: bool = True
+    dns_retr_time: int | None = None
     open_files_limit: int = -1
     disable_core_dump: bool = False
     exit_timeout: int = 60
