@@ -38,6 +38,8 @@ class Sender:
         self.streams = None
         self.relay: socket.socket | None = None
         self.onsend = None
+        # The worker's TransactionManager (transaction/manager.py); tm's functions reach it here.
+        self.transactions = None
         self._own_ports: dict[Listener, int] = {}
         self._by_kind: dict[tuple[int, int], list[Listener]] = {}
 
@@ -70,17 +72,28 @@ class Sender:
     def forward(self, ctx: RouteContext, proto: int, host: str | None, port: int | None) -> int:
         """forward(): to a fixed host, or with host None to the destination URI or Request-URI."""
         try:
-            target = self._targets(ctx, proto, host, port)[0]
-            listener = self._listener(ctx, target)
-            via = self._via(ctx, listener, target.proto)
-            data = forward.request_bytes(ctx.msg, via, ctx.rcv, ctx.force_rport, target.proto in STREAMS,
-                                         self.names_source)
+            target, listener, data = self.request_for(ctx, proto, host, port)
         except (ResolveError, SipParseError, SendError) as exc:
             LOG.error("forward: %s", exc)
             return -1
         if not self._onsend_allows(ctx, listener, target):
             return 1
         return 1 if self.send(target, data, listener, private=True) else -1
+
+    def request_for(self, ctx: RouteContext, proto: int, host: str | None, port: int | None,
+                    branch: str | None = None) -> tuple[Target, Listener, bytes]:
+        """Where a forwarded request goes, from which listener, and its bytes with our Via.
+
+        `branch` is the Via branch (tm passes its transaction's); by default
+        the stateless one derived from the request. Raises ResolveError,
+        SipParseError or SendError.
+        """
+        target = self._targets(ctx, proto, host, port)[0]
+        listener = self._listener(ctx, target)
+        via = self._via(ctx, listener, target.proto, branch)
+        data = forward.request_bytes(ctx.msg, via, ctx.rcv, ctx.force_rport, target.proto in STREAMS,
+                                     self.names_source)
+        return target, listener, data
 
     def send_unchanged(self, ctx: RouteContext, proto: int, host: str, port: int | None) -> int:
         """send()/send_tcp(): the received bytes as they are, to host:port."""
@@ -103,10 +116,10 @@ class Sender:
             uri = uri.with_port(str(port))
         return self.resolver.resolve_uri(uri, proto or None)
 
-    def _via(self, ctx: RouteContext, listener: Listener, proto: int) -> str:
+    def _via(self, ctx: RouteContext, listener: Listener, proto: int, branch: str | None = None) -> str:
         host = ctx.advertised_address or self.settings.advertised_address or listener.ip
         port = ctx.advertised_port or self.settings.advertised_port or self._own_port(listener)
-        return forward.via_value(proto, host, port, forward.branch_id(ctx.msg))
+        return forward.via_value(proto, host, port, branch or forward.branch_id(ctx.msg))
 
     def _own_port(self, listener: Listener) -> int:
         return self._own_ports.get(listener, listener.port)

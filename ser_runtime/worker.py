@@ -26,6 +26,7 @@ from ser_runtime.sender import Sender, decode_relay
 from ser_runtime.settings import Listener, Settings
 from ser_runtime.sip import SipMessage, SipParseError
 from ser_runtime.sip.framing import MAX_MESSAGE
+from ser_runtime.transaction.manager import TransactionManager
 
 LOG = logging.getLogger("ser.core")
 _READS_PER_WAKEUP = 64
@@ -42,6 +43,8 @@ class Worker:
         self.main_route = script.route("route", "")
         self.reply_route = script.route("onreply_route", "") if script.dialect == "2.0" else None
         self.stopping = False
+        # One transaction table per worker; tm's functions reach it as ctx.sender.transactions.
+        self.transactions = sender.transactions = TransactionManager(sender)
 
     # --- one message ------------------------------------------------------------------------
 
@@ -60,6 +63,8 @@ class Worker:
         problem = request_problem(msg)
         if problem is not None:
             self._refuse(msg, rcv, 400, problem)
+            return
+        if self.transactions.absorb(msg, rcv):
             return
         if msg.method == "ACK" and acknowledges_local_reply(msg):
             LOG.debug("absorbed the ACK to our own reply (Call-ID %s)", msg.call_id)
@@ -104,6 +109,8 @@ class Worker:
             return
         if self.reply_route is not None and not self._reply_route_allows(msg, rcv):
             return
+        if self.transactions.on_reply(msg, rcv):
+            return
         self.sender.forward_reply(msg, rcv)
 
     def _reply_route_allows(self, msg: SipMessage, rcv: ReceiveInfo) -> bool:
@@ -131,8 +138,11 @@ class Worker:
         wakeup = self._stop_on_sigterm(selector)
         try:
             while not self.stopping:
-                for key, events in selector.select(1.0):
+                due = self.transactions.next_deadline()
+                timeout = 1.0 if due is None else min(1.0, max(0.0, due - time.monotonic()))
+                for key, events in selector.select(timeout):
                     key.data(events)
+                self.transactions.tick(time.monotonic())
                 if streams is not None:
                     streams.tick(time.monotonic())
         finally:

@@ -7,27 +7,127 @@ branch_route) for the replies. Follows tm of tags ser_0_8_9/v_0_8_14
 renamed build of the same module. 2.0 counts all timers in milliseconds.
 """
 
+import logging
+
 from stdlib_modules.exports import (
-    B, F, INT, O, R, STR, V08, V08_09, V09, V09_20, V20, Module, fn, param,
+    B, F, INT, O, R, STR, V08, V08_09, V09, V09_20, V20, FixupError, Module, fn, param,
 )
 
+from ser_runtime.context import PROTO_NONE, PROTO_TCP, PROTO_TLS, PROTO_UDP
+from ser_runtime.transaction.timers import TimerConfig
+
+LOG = logging.getLogger("ser.tm")
 _RFOB = R | O | F | B
+
+# How the functions reach the transactions: each worker makes a
+# TransactionManager (ser_runtime/transaction/manager.py) and hangs it on its
+# Sender, so a call finds it as `ctx.sender.transactions`.  The timer
+# parameters become a TimerConfig in `_init`; every fixup appends it to the
+# arguments, and the call hands it to the manager.
+
+
+def _init(params: dict) -> TimerConfig:
+    """The module parameters as timer values: 0.8/0.9 count seconds, 2.0 milliseconds."""
+    if "retr_timer1" in params:  # 2.0
+        scale = 0.001
+        t1, t2 = params["retr_timer1"] * scale, params["retr_timer2"] * scale
+    else:
+        scale = 1.0
+        default = TimerConfig()
+        # SER 0.9's 1 s first step maps to T1 only when the config sets it (timers.py).
+        t1 = default.t1 if params["retr_timer1p1"] == 1 else float(params["retr_timer1p1"])
+        t2 = default.t2 if params["retr_timer2"] == 4 else float(params["retr_timer2"])
+    return TimerConfig(t1=t1, t2=t2, fr_timer=params["fr_timer"] * scale,
+                       fr_inv_timer=params["fr_inv_timer"] * scale, wt_timer=params["wt_timer"] * scale,
+                       delete_timer=params["delete_timer"] * scale)
+
+
+def _with_config(args: tuple, config) -> tuple:
+    return (*args, config if config is not None else TimerConfig())
+
+
+def _host_port_fixup(args: tuple, config) -> tuple:
+    host, port = args
+    try:
+        number = int(port)
+    except (TypeError, ValueError):
+        raise FixupError(f"'{port}' is not a port", 1) from None
+    return (str(host), number, config if config is not None else TimerConfig())
+
+
+def _reply_fixup(args: tuple, config) -> tuple:
+    code, reason = args
+    try:
+        number = int(code)
+    except (TypeError, ValueError):
+        raise FixupError(f"'{code}' is not a reply code") from None
+    if not 100 <= number <= 699:
+        raise FixupError(f"{number} is not a reply code (100 to 699)")
+    return (number, str(reason), config if config is not None else TimerConfig())
+
+
+def _manager(ctx, name: str, config: TimerConfig):
+    manager = getattr(ctx.sender, "transactions", None)
+    if manager is None:
+        LOG.error("%s: no transaction layer in this process", name)
+        return None
+    manager.use_config(config)
+    return manager
+
+
+def t_relay(ctx, config) -> int:
+    """Relay statefully to the destination URI or Request-URI."""
+    manager = _manager(ctx, "t_relay", config)
+    return -1 if manager is None else manager.relay(ctx, PROTO_NONE)
+
+
+def _relay_to(proto: int):
+    def relay(ctx, host: str, port: int, config) -> int:
+        manager = _manager(ctx, "t_relay_to", config)
+        return -1 if manager is None else manager.relay(ctx, proto, host, port)
+    return relay
+
+
+def t_newtran(ctx, config) -> int:
+    """1: a new transaction; 0: a retransmission (answered, the script stops); -1: error."""
+    manager = _manager(ctx, "t_newtran", config)
+    if manager is None or ctx.msg.method == "ACK":
+        return -1
+    if manager.absorb(ctx.msg, ctx.rcv):
+        return 0
+    tx, created = manager.new_server(ctx)
+    if tx is None:
+        return -1
+    return 1 if created else 0
+
+
+def t_reply(ctx, code: int, reason: str, config) -> int:
+    """Reply statefully; the transaction is created if t_newtran did not."""
+    from stdlib_modules.textops import reply_headers
+    manager = _manager(ctx, "t_reply", config)
+    return -1 if manager is None else manager.reply(ctx, code, reason, reply_headers(ctx))
 
 EXPORTS = Module(
     name="tm",
     doc="stateful transactions",
+    init=_init,
     so_names=("tm_mod",),
     functions=(
-        fn("t_relay", 0, R | F, doc="forward statefully to the R-URI and the destination set"),
-        fn("t_relay_to_udp", 2, R | F, doc="relay statefully to host, port over UDP"),
-        fn("t_relay_to_tcp", 2, R | F, doc="relay statefully to host, port over TCP"),
-        fn("t_relay_to_tls", 2, R | F, doc="relay statefully to host, port over TLS"),
+        fn("t_relay", 0, R | F, doc="forward statefully to the R-URI and the destination set",
+           impl=t_relay, fixup=_with_config),
+        fn("t_relay_to_udp", 2, R | F, doc="relay statefully to host, port over UDP",
+           impl=_relay_to(PROTO_UDP), fixup=_host_port_fixup),
+        fn("t_relay_to_tcp", 2, R | F, doc="relay statefully to host, port over TCP",
+           impl=_relay_to(PROTO_TCP), fixup=_host_port_fixup),
+        fn("t_relay_to_tls", 2, R | F, doc="relay statefully to host, port over TLS",
+           impl=_relay_to(PROTO_TLS), fixup=_host_port_fixup),
         fn("t_relay_to", 2, R, dialects=V08,
            doc="2002: relay statefully to host, port (later t_relay_to_udp)"),
         fn("t_relay_to", 2, R, dialects=V20, doc="relay statefully to proto:host:port"),
         fn("t_relay_cancel", 0, R, dialects=V20, doc="relay a CANCEL matching an existing INVITE transaction"),
-        fn("t_newtran", 0, R, doc="create a transaction (UAS); 0 stops the script on a retransmission"),
-        fn("t_reply", 2, R | F, doc="reply statefully: code, reason"),
+        fn("t_newtran", 0, R, doc="create a transaction (UAS); 0 stops the script on a retransmission",
+           impl=t_newtran, fixup=_with_config),
+        fn("t_reply", 2, R | F, doc="reply statefully: code, reason", impl=t_reply, fixup=_reply_fixup),
         fn("t_lookup_request", 0, R, doc="does a transaction exist for this request"),
         fn("t_lookup_cancel", 0, R, dialects=V20, doc="does the INVITE transaction a CANCEL refers to exist"),
         fn("t_retransmit_reply", 0, R, doc="resend the last reply of the transaction"),

@@ -99,7 +99,7 @@ def test_pid_file_and_daemon_mode(tmp_path):
     started = subprocess.run([sys.executable, "-m", "ser_runtime.main", "-f", str(path), "-P", str(pid_file)],
                              capture_output=True, text=True, timeout=30)
     assert started.returncode == 0, started.stderr
-    wait_for(pid_file.exists)
+    wait_for(pid_file.exists, timeout=30)
     pid = int(pid_file.read_text())     # written whole: see process.write_pid_file
     try:
         assert status_line(port) == "SIP/2.0 404 Not Here"

@@ -1,0 +1,69 @@
+"""The real `ser` as a transaction-stateful proxy (tm's t_relay) between real SIPp UAC and UAS."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import SHARED
+from tests.ports import free_port
+from tests.server.harness import SCENARIOS, Ser, Sipp, proxy_config, require
+
+pytestmark = pytest.mark.slow
+
+CALLS = 10
+BENCH = SHARED / "bench" / "scenarios"
+
+
+def stateful_config(port: int, uas_port: int) -> str:
+    routing = f"""if (loose_route()) {{
+        t_relay();
+        break;
+    }};
+    if (method=="INVITE") {{
+        record_route();
+    }};
+    if (uri==myself) {{
+        rewritehostport("127.0.0.1:{uas_port}");
+    }};
+    t_relay();"""
+    return proxy_config("127.0.0.1", port, routing).replace(
+        'loadmodule "/usr/lib/ser/modules/maxfwd.so"',
+        'loadmodule "/usr/lib/ser/modules/maxfwd.so"\nloadmodule "/usr/lib/ser/modules/rr.so"\n'
+        'loadmodule "/usr/lib/ser/modules/tm.so"')
+
+
+def run_pair(tmp_path, port: int, uas_port: int, uac_scenario, uas_scenario) -> None:
+    uas = Sipp(tmp_path, uas_scenario.stem, ["-sf", str(uas_scenario), "-i", "127.0.0.1", "-p", str(uas_port),
+                                             "-m", str(CALLS), "-nostdin", "-trace_err", "-trace_msg"])
+    try:
+        uac = Sipp(tmp_path, uac_scenario.stem, ["-sf", str(uac_scenario), "-i", "127.0.0.1",
+                                                 "-p", str(free_port()), f"127.0.0.1:{port}",
+                                                 "-m", str(CALLS), "-r", "20", "-timeout", "30s",
+                                                 "-timeout_error", "-nostdin", "-trace_err", "-trace_msg"])
+        assert uac.wait() == 0, uac.report()
+        assert uas.wait(15) == 0, uas.report()
+    finally:
+        uas.kill()
+
+
+def test_calls_through_a_stateful_record_routing_proxy(tmp_path):
+    require("sipp")
+    assert BENCH.is_dir(), f"the shared SIPp scenarios are missing at {BENCH}"
+    port, uas_port = free_port(), free_port()
+    with Ser(tmp_path, stateful_config(port, uas_port)) as ser:
+        run_pair(tmp_path, port, uas_port, BENCH / "call-uac.xml", BENCH / "call-uas.xml")
+    assert "dropped" not in ser.log, ser.log
+    seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("call-uac*_messages.log"))
+    assert len(re.findall(r"^SIP/2.0 100 trying -- your call is important to us", seen, re.M)) >= CALLS
+
+
+def test_a_busy_callee_gets_its_486_to_the_caller(tmp_path):
+    require("sipp")
+    port, uas_port = free_port(), free_port()
+    with Ser(tmp_path, stateful_config(port, uas_port)):
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "busy-uac.xml", BENCH / "busy-uas.xml")
+    seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("busy-uas*_messages.log"))
+    # The ACK the callee gets is the proxy's own (hop by hop, RFC 3261 §17.1.1.3), one per call.
+    assert len(re.findall(r"^ACK sip:bench@127\.0\.0\.1:\d+ SIP/2.0", seen, re.M)) >= CALLS

@@ -1,0 +1,262 @@
+"""t_relay() statefully: a Worker with its TransactionManager on real loopback UDP sockets.
+
+The UAC and the UAS are plain sockets of the test; the worker's sockets are
+read by `pump` instead of its select() loop, and the transaction timers run
+on a virtual clock the test advances, so Timer B needs no 32 s of waiting.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from ser_runtime import core_actions
+from ser_runtime.context import PROTO_UDP, ReceiveInfo
+from ser_runtime.net.resolver import Resolver
+from ser_runtime.sender import Sender
+from ser_runtime.settings import Listener, Settings
+from ser_runtime.sip import SipMessage
+from ser_runtime.transaction.manager import ack_for
+from ser_runtime.worker import Worker
+from ser_script.checker import check_text
+from ser_script.compiler import ScriptEnv, compile_script
+
+
+def udp() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(1.0)
+    return sock
+
+
+class Proxy:
+    """A worker running `route { t_relay(); }` with its clock in the test's hands."""
+
+    def __init__(self, script: str = 'loadmodule "tm.so"\nroute { t_relay(); }\n', dialect: str = "0.9"):
+        self.public, self.private = udp(), udp()
+        self.port = self.public.getsockname()[1]
+        self.listener = Listener(PROTO_UDP, "127.0.0.1", self.port, "127.0.0.1")
+        settings = Settings(sip_warning=False)
+        sender = Sender(settings, [self.listener], Resolver())
+        sender.attach({self.listener: self.public}, {self.listener: self.private})
+        result = check_text(script, file="tm.cfg", dialect=dialect)
+        assert not [d for d in result.diagnostics if d.severity == "error"], result.diagnostics
+        env = ScriptEnv(actions={**core_actions.ACTIONS, **sender.actions()})
+        self.worker = Worker(settings, compile_script(result, env), sender, settings.myself([self.listener]))
+        self.now = 1000.0
+        self.tm = self.worker.transactions
+        self.tm.clock = lambda: self.now
+
+    def pump(self, wait: float = 0.2) -> int:
+        """Hand everything that reached the worker's sockets to it; how many messages."""
+        count = 0
+        for sock in (self.public, self.private):
+            sock.settimeout(wait)
+            while True:
+                try:
+                    data, (ip, port) = sock.recvfrom(65535)
+                except (socket.timeout, BlockingIOError):
+                    break
+                sock.settimeout(0.05)
+                self.worker.handle(data, ReceiveInfo(ip, port, "127.0.0.1", sock.getsockname()[1], PROTO_UDP))
+                count += 1
+        return count
+
+    def advance(self, until: float) -> None:
+        """Run the virtual clock to `until`, ticking at every deadline on the way."""
+        while (due := self.tm.next_deadline()) is not None and due <= until:
+            self.now = max(self.now, due)
+            self.tm.tick(self.now)
+        self.now = until
+        self.tm.tick(self.now)
+
+    def close(self) -> None:
+        self.public.close()
+        self.private.close()
+
+
+@pytest.fixture
+def call():
+    proxy, uac, uas = Proxy(), udp(), udp()
+    yield proxy, uac, uas
+    for thing in (proxy, uac, uas):
+        thing.close()
+
+
+def invite(uac: socket.socket, uas: socket.socket, method: str = "INVITE", cseq: int = 1) -> bytes:
+    port, uas_port = uac.getsockname()[1], uas.getsockname()[1]
+    return (f"{method} sip:b@127.0.0.1:{uas_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKuac{cseq}\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:a@x>;tag=a1\r\nTo: <sip:b@x>\r\nCall-ID: tm-{port}\r\n"
+            f"CSeq: {cseq} {method}\r\nContact: <sip:a@127.0.0.1:{port}>\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def answer(request: bytes, status: str, tag: str = "b1") -> bytes:
+    """The UAS's response to a request it received (all its Vias, To with a tag)."""
+    msg = SipMessage.parse(request)
+    lines = [f"SIP/2.0 {status}".encode()]
+    lines += [request[f.start:f.end].rstrip(b"\r\n") for f in msg.headers_named("via")]
+    for name in ("from", "to", "call-id", "cseq"):
+        field = msg.header(name)
+        line = request[field.start:field.end].rstrip(b"\r\n")
+        if name == "to" and not status.startswith("100"):
+            line += f";tag={tag}".encode()
+        lines.append(line)
+    return b"\r\n".join(lines + [b"Content-Length: 0"]) + b"\r\n\r\n"
+
+
+def recv(sock: socket.socket, timeout: float = 1.0) -> SipMessage:
+    sock.settimeout(timeout)
+    return SipMessage.parse(sock.recv(65535))
+
+
+def nothing(sock: socket.socket, timeout: float = 0.2) -> bool:
+    sock.settimeout(timeout)
+    try:
+        sock.recv(65535)
+    except socket.timeout:
+        return True
+    return False
+
+
+def proxy_address(proxy: Proxy) -> tuple[str, int]:
+    return ("127.0.0.1", proxy.port)
+
+
+def send_invite(proxy, uac, uas) -> tuple[bytes, SipMessage]:
+    request = invite(uac, uas)
+    uac.sendto(request, proxy_address(proxy))
+    proxy.pump()
+    trying = recv(uac)
+    assert trying.status == 100
+    forwarded = uas.recv(65535)
+    return request, trying, forwarded
+
+
+def to_proxy(proxy, uas, data: bytes) -> None:
+    uas.sendto(data, ("127.0.0.1", proxy.private.getsockname()[1]))
+    proxy.pump()
+
+
+def test_invite_gets_100_then_the_provisional_and_the_2xx(call):
+    proxy, uac, uas = call
+    request, trying, forwarded = send_invite(proxy, uac, uas)
+    assert trying.reason == "trying -- your call is important to us"
+    sent = SipMessage.parse(forwarded)
+    assert len(sent.vias) == 2 and sent.via1.branch.startswith("z9hG4bKtm")
+    assert sent.via1.port == proxy.private.getsockname()[1]
+    to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+    ringing = recv(uac)
+    assert ringing.status == 180 and len(ringing.vias) == 1
+    # A retransmitted INVITE is absorbed and answered with the last response.
+    uac.sendto(request, proxy_address(proxy))
+    proxy.pump()
+    assert recv(uac).status == 180
+    assert nothing(uas)
+    to_proxy(proxy, uas, answer(forwarded, "200 OK"))
+    ok = recv(uac)
+    assert ok.status == 200 and ok.to.tag == "b1"
+    # A 2xx retransmission is relayed again (RFC 3261 §16.7 step 5).
+    to_proxy(proxy, uas, answer(forwarded, "200 OK"))
+    assert recv(uac).status == 200
+
+
+def test_a_486_is_acked_downstream_and_relayed_upstream(call):
+    proxy, uac, uas = call
+    request, _, forwarded = send_invite(proxy, uac, uas)
+    busy = answer(forwarded, "486 Busy Here")
+    to_proxy(proxy, uas, busy)
+    ack = recv(uas)
+    sent = SipMessage.parse(forwarded)
+    assert ack.method == "ACK" and ack.ruri == sent.ruri
+    assert ack.via1.branch == sent.via1.branch and len(ack.vias) == 1
+    assert ack.cseq.number == 1 and ack.cseq.method == "ACK" and ack.to.tag == "b1"
+    relayed = recv(uac)
+    assert relayed.status == 486 and len(relayed.vias) == 1
+    # The 486 retransmitted downstream: ACKed again, not relayed again.
+    to_proxy(proxy, uas, busy)
+    assert recv(uas).method == "ACK"
+    assert nothing(uac)
+    # The UAC's ACK ends at the proxy; its retransmitted INVITE gets the 486 again.
+    uac.sendto(request, proxy_address(proxy))
+    proxy.pump()
+    assert recv(uac).status == 486
+    uac_ack = ack_for(SipMessage.parse(request), relayed)
+    uac.sendto(uac_ack, proxy_address(proxy))
+    proxy.pump()
+    assert nothing(uas)
+
+
+def test_the_final_response_upstream_is_retransmitted_until_the_ack(call):
+    proxy, uac, uas = call
+    _, _, forwarded = send_invite(proxy, uac, uas)
+    to_proxy(proxy, uas, answer(forwarded, "603 Decline"))
+    recv(uas)
+    assert recv(uac).status == 603
+    proxy.advance(proxy.now + 0.6)  # Timer G: T1
+    assert recv(uac).status == 603
+
+
+def test_no_answer_retransmits_then_408_upstream(call):
+    proxy, uac, uas = call
+    _, _, forwarded = send_invite(proxy, uac, uas)
+    proxy.advance(proxy.now + 1.6)  # Timer A: at 0.5 and 1.5 s
+    assert uas.recv(65535) == forwarded
+    assert uas.recv(65535) == forwarded
+    proxy.advance(proxy.now + 31)  # Timer B: 64*T1 = 32 s
+    timeout = recv(uac)
+    assert timeout.status == 408 and timeout.to.tag
+
+
+def test_non_invite_is_relayed_without_100(call):
+    proxy, uac, uas = call
+    request = invite(uac, uas, "OPTIONS")
+    uac.sendto(request, proxy_address(proxy))
+    proxy.pump()
+    forwarded = uas.recv(65535)
+    assert nothing(uac)
+    to_proxy(proxy, uas, answer(forwarded, "200 OK"))
+    assert recv(uac).status == 200
+    uac.sendto(request, proxy_address(proxy))
+    proxy.pump()
+    assert recv(uac).status == 200  # retransmission answered from the transaction
+    assert nothing(uas)
+
+
+def test_transactions_are_dropped_after_the_wait_timer(call):
+    proxy, uac, uas = call
+    _, _, forwarded = send_invite(proxy, uac, uas)
+    to_proxy(proxy, uas, answer(forwarded, "200 OK"))
+    recv(uac)
+    assert len(proxy.tm.table) == 2
+    proxy.advance(proxy.now + 10)
+    assert len(proxy.tm.table) == 0
+
+
+def test_t_reply_answers_statefully():
+    proxy, uac = Proxy('loadmodule "tm.so"\nroute { if (t_newtran()) { t_reply("404", "Not Here"); }; }\n'), udp()
+    try:
+        request = invite(uac, uac, "OPTIONS")
+        for _ in range(2):
+            uac.sendto(request, proxy_address(proxy))
+            proxy.pump()
+            reply = recv(uac)
+            assert reply.status == 404 and reply.reason == "Not Here"
+        assert len(proxy.tm.table) == 1
+    finally:
+        proxy.close()
+        uac.close()
+
+
+def test_the_tm_timer_params_reach_the_transactions():
+    proxy, uac, uas = Proxy('loadmodule "tm.so"\nmodparam("tm", "retr_timer1", 10)\n'
+                            'route { t_relay(); }\n', dialect="2.0"), udp(), udp()
+    try:
+        send_invite(proxy, uac, uas)
+        assert proxy.tm.config.t1 == 0.01
+        proxy.advance(proxy.now + 0.65)  # Timer B: 64 * 10 ms
+        assert recv(uac).status == 408
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
