@@ -44,7 +44,8 @@ class Worker:
         self.reply_route = script.route("onreply_route", "") if script.dialect == "2.0" else None
         self.stopping = False
         # One transaction table per worker; tm's functions reach it as ctx.sender.transactions.
-        self.transactions = sender.transactions = TransactionManager(sender)
+        # failure_route blocks are run by the transactions: they get the script's route lookup.
+        self.transactions = sender.transactions = TransactionManager(sender, find_route=script.route)
 
     # --- one message ------------------------------------------------------------------------
 

@@ -101,6 +101,16 @@ def t_newtran(ctx, config) -> int:
     return 1 if created else 0
 
 
+def _label_fixup(args: tuple, config) -> tuple:
+    return (str(args[0]).strip('"'), config if config is not None else TimerConfig())
+
+
+def t_on_failure(ctx, label: str, config) -> int:
+    """Arm failure_route[label] for the transaction of this request ("0" disarms)."""
+    manager = _manager(ctx, "t_on_failure", config)
+    return -1 if manager is None else manager.arm_failure(ctx, label)
+
+
 def t_reply(ctx, code: int, reason: str, config) -> int:
     """Reply statefully; the transaction is created if t_newtran did not."""
     from stdlib_modules.textops import reply_headers
@@ -144,7 +154,8 @@ EXPORTS = Module(
         fn("t_forward_nonack_tls", 2, R, doc="t_forward_nonack over TLS"),
         fn("t_forward_nonack_to", 2, R, dialects=V20, doc="t_forward_nonack to proto, host:port"),
         fn("t_on_negative", 1, R, dialects=V08, doc="0.8.9 name of t_on_failure (arms reply_route[n])"),
-        fn("t_on_failure", 1, R | F | O, doc="arm failure_route[n] for this transaction ('0' disarms)"),
+        fn("t_on_failure", 1, R | F | O, doc="arm failure_route[n] for this transaction ('0' disarms)",
+           impl=t_on_failure, fixup=_label_fixup),
         fn("t_on_reply", 1, R | F | O, doc="arm onreply_route[n] for replies of this transaction"),
         fn("t_on_branch", 1, R | F, dialects=V20, doc="arm branch_route[n] for each outgoing branch"),
         fn("t_check_status", 1, R | F | O, doc="regex against the status code of the current reply"),

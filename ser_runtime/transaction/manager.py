@@ -21,12 +21,39 @@ What the worker calls:
   is ACKed downstream (§17.1.1.3);
 - `tick` on every loop iteration, `next_deadline` to bound its select().
 
-Not yet (later slices): parallel forking to `ctx.branches` (only the
-Request-URI is relayed), CANCEL of pending branches when Timer C fires or
-a branch answers 2xx (a CANCEL received is relayed as a transaction of its
-own to the same target, which reaches the downstream INVITE since the
-branch is derived alike), failure_route/onreply_route, and SER's
-`fr_timer` (the machines use 64*T1 for Timers B and F, as the RFC does).
+Forking and CANCEL (RFC 3261 §16.6, §16.7, §16.10, §9.1):
+
+- `relay` sends to the Request-URI (branch .0) and to every URI of
+  `ctx.branches` (.1, .2, ...), each a client transaction of its own, and
+  empties the destination set as SER's t_forward_nonack does;
+- a CANCEL whose INVITE server transaction is here (`lookup_cancel_target`)
+  is answered 200 by the proxy (a NonInviteServer of its own) and a CANCEL
+  (`cancel_for`) goes to every branch with a provisional and no final
+  response, as a client non-INVITE transaction; a branch that has no
+  provisional yet is cancelled when its first one arrives.  The 487s come
+  back as the branches' finals and the best goes upstream.  A CANCEL with
+  no transaction here is relayed as a transaction of its own to the same
+  target, with the branch derived like the INVITE's (so it still reaches
+  the downstream INVITE when another worker holds it);
+- when Timer C fires the branch gets a local 408 and is cancelled; when a
+  branch answers 2xx, the other pending branches are cancelled;
+- the best final response (`best_branch`): a 6xx if any, else the lowest
+  class, then the lowest code (SER's t_pick_branch without its special
+  cases), the local 408 of a timeout counting as a 4xx.
+
+failure_route: `arm_failure` (t_on_failure) stores the label on the
+transaction (or, before t_relay made it, for the message being routed).
+When every branch has a final >= 300 and a label is armed, the failure
+route runs first (found through `find_route`, the compiled script's
+`route(kind, label)`, which the Worker passes) on a RouteContext for the
+original request with the Request-URI as first relayed; a t_relay in it
+adds branches to the same transaction (serial forking), and the best
+response waits for them.  The label is disarmed before the route runs, so
+the route must call t_on_failure again to be run again.  A cancelled
+transaction does not run it.
+
+Not yet (later slices): onreply_route, SER's `fr_timer` (the machines use
+64*T1 for Timers B and F, as the RFC does), 401/407 aggregation.
 """
 
 from __future__ import annotations
@@ -70,6 +97,10 @@ class ServerTx:
     response: bytes | None = None       # the last response sent upstream, for retransmissions
     final_sent: bool = False
     branches: list["ClientBranch"] = field(default_factory=list)
+    canceled: bool = False               # CANCEL received or a 2xx came: cancel what rings
+    failure_route: str | None = None     # t_on_failure's label, armed
+    relayed_ruri: str | None = None      # the Request-URI as first relayed, for failure_route
+    flags: int = 0                       # the message flags at t_relay, for failure_route
 
 
 @dataclass(eq=False)
@@ -83,6 +114,18 @@ class ClientBranch:
     machine: InviteClient | NonInviteClient
     final: int | None = None             # final status (408 for a local timeout)
     final_reply: bytes | None = None     # the final response as passed up (None: local)
+    provisional: bool = False            # a 1xx has arrived
+    cancel_sent: bool = False
+
+
+@dataclass(eq=False)
+class CancelBranch:
+    """A CANCEL we send on a branch: a client non-INVITE transaction whose answers end here."""
+
+    target: Target
+    listener: Listener
+    request: bytes
+    machine: NonInviteClient
 
 
 def tm_branch(msg: SipMessage, index: int) -> str:
@@ -94,8 +137,13 @@ def tm_branch(msg: SipMessage, index: int) -> str:
 class TransactionManager:
     """The transactions of one worker; see the module text."""
 
-    def __init__(self, sender, config: TimerConfig = TimerConfig(), clock=time.monotonic):
+    def __init__(self, sender, config: TimerConfig = TimerConfig(), clock=time.monotonic,
+                 find_route=None):
         self.sender = sender
+        # find_route(kind, label) -> compiled route function or None (CompiledScript.route).
+        self.find_route = find_route
+        self._armed: tuple[SipMessage, str] | None = None   # t_on_failure before the transaction
+        self._failure_tx: ServerTx | None = None            # whose failure_route is running
         self.config = config
         self.clock = clock
         self.table = TransactionTable(config)
@@ -113,6 +161,7 @@ class TransactionManager:
 
     def absorb(self, msg: SipMessage, rcv: ReceiveInfo, now: float | None = None) -> bool:
         """True when the request belongs to an existing server transaction and was dealt with."""
+        self._armed = None  # a t_on_failure of the previous message never outlives it
         if not len(self.table):
             return False  # a stateless proxy pays nothing for tm
         try:
@@ -162,7 +211,21 @@ class TransactionManager:
         except (DuplicateTransaction, TableFull, ValueError) as exc:
             LOG.error("no transaction for %s: %s", msg.method, exc)
             return None, False
+        if self._armed is not None and self._armed[0] is msg:
+            tx.failure_route = self._armed[1]
+        self._armed = None
         return tx, True
+
+    def arm_failure(self, ctx: RouteContext, label: str | None) -> int:
+        """t_on_failure: run failure_route[label] when every branch failed; None/"0" disarms."""
+        label = None if label in (None, "", "0") else str(label)
+        tx = self._failure_tx if self._failure_tx is not None and self._failure_tx.request is ctx.msg \
+            else self.lookup(ctx.msg)
+        if tx is not None:
+            tx.failure_route = label
+        else:
+            self._armed = (ctx.msg, label) if label is not None else None
+        return 1
 
     def reply(self, ctx: RouteContext, code: int, reason: str, extra_headers: list[str] = (),
               now: float | None = None) -> int:
@@ -182,29 +245,65 @@ class TransactionManager:
             # An ACK reaching the script acknowledges a 2xx: end to end, no transaction.
             return self.sender.forward(ctx, proto, host, port)
         now = self.clock() if now is None else now
+        if msg.method == "CANCEL":
+            try:
+                entry = self.table.lookup_cancel_target(msg) if len(self.table) else None
+            except (ValueError, SipParseError):
+                entry = None
+            if entry is not None and isinstance(entry.data, ServerTx):
+                return self._cancel(ctx, entry.data, now)
         tx, created = self.new_server(ctx, now)
         if tx is None:
             return -1
-        if tx.branches:
+        in_failure = tx is self._failure_tx
+        if tx.branches and not in_failure:
             return 1  # a retransmission the worker did not absorb: nothing more to do
         if created and msg.method == "INVITE":
             self._local_reply(tx, 100, TRYING, (), now)
-        if ctx.branches:
-            LOG.warning("t_relay: forking to the destination set is not implemented; "
-                        "relaying to the Request-URI only")
+        if tx.relayed_ruri is None:
+            tx.relayed_ruri, tx.flags = msg.current_ruri, ctx.flags
+        forks, ctx.branches = list(ctx.branches), []
+        first = len(tx.branches)
+        code = self._add_branch(tx, ctx, proto, host, port, now)
+        if forks:
+            ruri, dst_uri = msg.new_ruri, ctx.dst_uri
+            try:
+                for uri, _q in forks:
+                    try:
+                        ctx.set_uri(uri)
+                    except SipParseError as exc:
+                        LOG.error("t_relay: branch %s: %s", uri, exc)
+                        continue
+                    ctx.dst_uri = None
+                    branch_code = self._add_branch(tx, ctx, proto, host, port, now)
+                    code = branch_code if code is not True else code
+            finally:
+                ctx.dst_uri = dst_uri
+                msg.new_ruri = ruri
+        if code is True:
+            return 1
+        if len(tx.branches) == first and not tx.final_sent:
+            status, reason = code
+            if in_failure:
+                return -1
+            self._local_reply(tx, status, reason, (), now)
+            return 0
+        return 1
+
+    def _add_branch(self, tx: ServerTx, ctx: RouteContext, proto, host, port, now):
+        """Send the request on a new branch: True, or (status, reason) of what went wrong."""
+        msg = ctx.msg
         branch = tm_branch(msg, len(tx.branches))
         try:
             target, listener, data = self.sender.request_for(ctx, proto, host, port, branch)
         except ResolveError as exc:
             LOG.error("t_relay: %s", exc)
-            self._local_reply(tx, 478, "Unresolvable destination", (), now)
-            return 0
+            return 478, "Unresolvable destination"
         except Exception as exc:  # SipParseError, SendError
             LOG.error("t_relay: %s", exc)
-            self._local_reply(tx, 500, "Server Internal Error", (), now)
-            return 0
+            return 500, "Server Internal Error"
         if not self.sender._onsend_allows(ctx, listener, target):
-            return 1
+            return True
         config = tx.config.for_transport(target.proto != PROTO_UDP)
         machine = InviteClient(config) if msg.method == "INVITE" else NonInviteClient(config)
         client = ClientBranch(tx, target, listener, data, machine)
@@ -212,17 +311,54 @@ class TransactionManager:
             entry = self.table.add_client(branch, msg.method, machine, client)
         except (DuplicateTransaction, TableFull) as exc:
             LOG.error("t_relay: %s", exc)
-            self._local_reply(tx, 500, "Server Internal Error", (), now)
-            return 0
+            return 500, "Server Internal Error"
         tx.branches.append(client)
         for action in machine.start(now):
             if isinstance(action, Transmit) and not self._send(target, data, listener, True):
                 self.table.remove(entry)
                 tx.branches.remove(client)
-                self._local_reply(tx, 500, "Server Internal Error", (), now)
-                return 0
+                return 500, "Server Internal Error"
         self._schedule(entry)
+        return True
+
+    # --- CANCEL -----------------------------------------------------------------------------
+
+    def _cancel(self, ctx: RouteContext, invite: ServerTx, now: float) -> int:
+        """A CANCEL for an INVITE of ours: answer it 200, cancel the branches that ring (§16.10)."""
+        tx, _ = self.new_server(ctx, now)
+        if tx is not None:
+            self._local_reply(tx, 200, "canceling", (), now)
+        invite.canceled = True
+        for branch in invite.branches:
+            self._cancel_branch(branch, now)
         return 1
+
+    def _cancel_branch(self, branch: ClientBranch, now: float) -> None:
+        """Send a CANCEL on a branch that has a provisional and no final response (§9.1)."""
+        if branch.cancel_sent or not branch.provisional or branch.final is not None \
+                or not isinstance(branch.machine, InviteClient):
+            return
+        branch.cancel_sent = True
+        try:
+            request = SipMessage.parse(branch.request)
+            data = cancel_for(request)
+            via_branch = request.via1.branch
+        except (SipParseError, AttributeError) as exc:
+            LOG.error("cannot build the CANCEL of a branch: %s", exc)
+            return
+        config = branch.server.config.for_transport(branch.target.proto != PROTO_UDP)
+        machine = NonInviteClient(config)
+        cancel = CancelBranch(branch.target, branch.listener, data, machine)
+        try:
+            entry = self.table.add_client(via_branch, "CANCEL", machine, cancel)
+        except (DuplicateTransaction, TableFull, ValueError) as exc:
+            LOG.error("cannot CANCEL a branch: %s", exc)
+            return
+        LOG.debug("CANCEL sent on branch %s", via_branch)
+        for action in machine.start(now):
+            if isinstance(action, Transmit):
+                self._send(cancel.target, data, cancel.listener, True)
+        self._schedule(entry)
 
     def _local_reply(self, tx: ServerTx, code: int, reason: str, extra_headers, now) -> bool:
         now = self.clock() if now is None else now
@@ -266,7 +402,7 @@ class TransactionManager:
             entry = self.table.lookup_response(msg)
         except SipParseError:
             return False
-        if entry is None or not isinstance(entry.data, ClientBranch):
+        if entry is None or not isinstance(entry.data, (ClientBranch, CancelBranch)):
             return False
         now = self.clock() if now is None else now
         try:
@@ -274,6 +410,9 @@ class TransactionManager:
         except ValueError:
             return True
         branch = entry.data
+        if isinstance(branch, CancelBranch):
+            self._schedule(entry)
+            return True  # the answer to our CANCEL ends here
         for action in actions:
             if isinstance(action, PassUp):
                 self._branch_reply(branch, msg, action.status, now)
@@ -292,11 +431,19 @@ class TransactionManager:
             LOG.warning("dropped reply %d: %s", status, exc)
             return
         if status < 200:
+            branch.provisional = True
             self._respond(tx, status, data, now)
+            if tx.canceled:
+                self._cancel_branch(branch, now)
             return
         if status < 300:
             # RFC 3261 §16.7 step 5: every 2xx goes upstream at once, retransmissions too.
             branch.final = branch.final or status
+            if not tx.canceled:
+                # §16.7 step 10: a 2xx cancels the other branches that ring.
+                tx.canceled = True
+                for other in tx.branches:
+                    self._cancel_branch(other, now)
             if not self._respond(tx, status, data, now):
                 self._send(tx.target, data, tx.listener, False)
             if tx.entry is not None and msg.to is not None and msg.to.tag:
@@ -310,20 +457,44 @@ class TransactionManager:
         self._maybe_final(tx, now)
 
     def _maybe_final(self, tx: ServerTx, now: float) -> None:
-        """When every branch has a final response, send the best upstream (RFC 3261 §16.7 step 6).
-
-        Best: a 6xx if any, else the lowest status; SER's class ordering and
-        401/407 aggregation are not done.
-        """
+        """When every branch has a final response, run failure_route or send the best upstream."""
         if tx.final_sent or any(b.final is None for b in tx.branches):
             return
-        six = [b for b in tx.branches if b.final >= 600]
-        best = six[0] if six else min(tx.branches, key=lambda b: b.final)
+        if tx.failure_route is not None and not tx.canceled and self._run_failure_route(tx, now):
+            return
+        if tx.final_sent:
+            return  # the failure route replied itself
+        best = best_branch(tx.branches)
         if best.final_reply is None:
             self._local_reply(tx, best.final, "Request Timeout", (), now)
         else:
             self._respond(tx, best.final, best.final_reply, now)
 
+    def _run_failure_route(self, tx: ServerTx, now: float) -> bool:
+        """Run the armed failure route; True when it added branches that are still pending."""
+        label, tx.failure_route = tx.failure_route, None
+        route = self.find_route("failure_route", label) if self.find_route is not None else None
+        if route is None:
+            LOG.error("t_on_failure: no failure_route[%s]", label)
+            return False
+        msg = tx.request
+        saved = msg.new_ruri
+        ctx = RouteContext(msg, tx.rcv, self.sender)
+        ctx.force_rport, ctx.flags = tx.force_rport, tx.flags
+        before = len(tx.branches)
+        outer, self._failure_tx = self._failure_tx, tx
+        try:
+            if tx.relayed_ruri is not None and tx.relayed_ruri != msg.ruri:
+                ctx.set_uri(tx.relayed_ruri)
+            else:
+                msg.new_ruri = None
+            route(ctx)
+        except Exception as exc:  # a bug in the route must not lose the final response
+            LOG.error("internal error in failure_route[%s]: %s: %s", label, type(exc).__name__, exc)
+        finally:
+            self._failure_tx = outer
+            msg.new_ruri = saved
+        return any(b.final is None for b in tx.branches[before:])
     def _send_ack(self, branch: ClientBranch, response: SipMessage) -> None:
         try:
             data = ack_for(SipMessage.parse(branch.request), response)
@@ -352,6 +523,9 @@ class TransactionManager:
             actions = entry.machine.tick(now)
             if isinstance(entry.data, ServerTx):
                 self._server_actions(entry.data, actions)
+            elif isinstance(entry.data, CancelBranch):
+                if Transmit(Kind.REQUEST) in actions:
+                    self._send(entry.data.target, entry.data.request, entry.data.listener, True)
             else:
                 self._client_timer_actions(entry.data, actions, now)
             self._schedule(entry)
@@ -364,8 +538,10 @@ class TransactionManager:
             if action == Transmit(Kind.REQUEST):
                 self._send(branch.target, branch.request, branch.listener, True)
             elif isinstance(action, Timeout) and branch.final is None:
-                # B/F: no final response; C: none after a provisional (no CANCEL sent yet).
+                # B/F: no final response; C: none after a provisional, so CANCEL it too.
                 LOG.info("branch timed out (Timer %s): 408", action.timer)
+                if action.timer == "C":
+                    self._cancel_branch(branch, now)
                 branch.final = LOCAL_TIMEOUT
                 self._maybe_final(branch.server, now)
 
@@ -378,6 +554,27 @@ class TransactionManager:
 
     def _send(self, target: Target, data: bytes, listener: Listener, private: bool) -> bool:
         return self.sender.send(target, data, listener, private=private)
+
+
+def best_branch(branches: list[ClientBranch]) -> ClientBranch:
+    """RFC 3261 §16.7 step 6: a 6xx if any, else the lowest class, then the lowest code."""
+    return min(branches, key=lambda b: (b.final < 600, b.final // 100, b.final))
+
+
+def _raw(msg: SipMessage, name: str) -> list[bytes]:
+    return [msg.data[f.start:f.end].rstrip(b"\r\n") for f in msg.headers_named(name)]
+
+
+def cancel_for(request: SipMessage) -> bytes:
+    """The CANCEL of `request` as we sent it on a branch (RFC 3261 §9.1): same R-URI, top Via,
+    Route, Call-ID, From, To and CSeq number."""
+    lines = [f"CANCEL {request.ruri} SIP/2.0".encode(), _raw(request, "via")[0]]
+    lines += _raw(request, "route")
+    lines += _raw(request, "from") + _raw(request, "to") + _raw(request, "call-id")
+    lines.append(f"CSeq: {request.cseq.number} CANCEL".encode())
+    lines.append(b"Max-Forwards: 70")
+    lines.append(b"Content-Length: 0")
+    return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
 def ack_for(request: SipMessage, response: SipMessage) -> bytes:

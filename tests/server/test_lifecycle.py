@@ -105,7 +105,7 @@ def test_pid_file_and_daemon_mode(tmp_path):
         assert status_line(port) == "SIP/2.0 404 Not Here"
     finally:
         os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not pid_file.exists())
+    wait_for(lambda: not pid_file.exists(), timeout=30)
 
 
 def test_a_busy_port_is_one_line_and_a_nonzero_exit(tmp_path):

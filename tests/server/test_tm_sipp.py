@@ -16,19 +16,25 @@ CALLS = 10
 BENCH = SHARED / "bench" / "scenarios"
 
 
-def stateful_config(port: int, uas_port: int) -> str:
+def stateful_config(port: int, uas_port: int, failover_port: int | None = None) -> str:
+    """t_relay to the UAS; with failover_port, failure_route[1] relays there instead."""
+    arm = 't_on_failure("1");' if failover_port else ""
     routing = f"""if (loose_route()) {{
         t_relay();
         break;
     }};
     if (method=="INVITE") {{
         record_route();
+        {arm}
     }};
     if (uri==myself) {{
         rewritehostport("127.0.0.1:{uas_port}");
     }};
     t_relay();"""
-    return proxy_config("127.0.0.1", port, routing).replace(
+    config = proxy_config("127.0.0.1", port, routing)
+    if failover_port:
+        config += f'\nfailure_route[1] {{\n    rewritehostport("127.0.0.1:{failover_port}");\n    t_relay();\n}}\n'
+    return config.replace(
         'loadmodule "/usr/lib/ser/modules/maxfwd.so"',
         'loadmodule "/usr/lib/ser/modules/maxfwd.so"\nloadmodule "/usr/lib/ser/modules/rr.so"\n'
         'loadmodule "/usr/lib/ser/modules/tm.so"')
@@ -67,3 +73,32 @@ def test_a_busy_callee_gets_its_486_to_the_caller(tmp_path):
     seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("busy-uas*_messages.log"))
     # The ACK the callee gets is the proxy's own (hop by hop, RFC 3261 §17.1.1.3), one per call.
     assert len(re.findall(r"^ACK sip:bench@127\.0\.0\.1:\d+ SIP/2.0", seen, re.M)) >= CALLS
+
+
+def test_a_cancel_while_ringing_ends_the_call_with_487(tmp_path):
+    require("sipp")
+    port, uas_port = free_port(), free_port()
+    with Ser(tmp_path, stateful_config(port, uas_port)) as ser:
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "cancel-uac.xml", SCENARIOS / "cancel-uas.xml")
+    assert "dropped" not in ser.log, ser.log
+    seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("cancel-uas*_messages.log"))
+    # The callee's CANCEL and ACK are the proxy's own (RFC 3261 §16.10, §17.1.1.3).
+    assert len(re.findall(r"^CANCEL sip:bench@127\.0\.0\.1:\d+ SIP/2.0", seen, re.M)) >= CALLS
+    assert len(re.findall(r"^ACK sip:bench@127\.0\.0\.1:\d+ SIP/2.0", seen, re.M)) >= CALLS
+
+
+def test_a_busy_callee_fails_over_to_a_second_one_in_failure_route(tmp_path):
+    require("sipp")
+    assert BENCH.is_dir(), f"the shared SIPp scenarios are missing at {BENCH}"
+    port, busy_port, uas_port = free_port(), free_port(), free_port()
+    config = stateful_config(port, busy_port, failover_port=uas_port)
+    busy = Sipp(tmp_path, "busy-uas", ["-sf", str(BENCH / "busy-uas.xml"), "-i", "127.0.0.1",
+                                       "-p", str(busy_port), "-m", str(CALLS), "-nostdin", "-trace_err",
+                                       "-trace_msg"])
+    try:
+        with Ser(tmp_path, config) as ser:
+            run_pair(tmp_path, port, uas_port, BENCH / "call-uac.xml", BENCH / "call-uas.xml")
+        assert busy.wait(15) == 0, busy.report()
+    finally:
+        busy.kill()
+    assert "dropped" not in ser.log, ser.log

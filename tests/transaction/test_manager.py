@@ -260,3 +260,260 @@ def test_the_tm_timer_params_reach_the_transactions():
     finally:
         for thing in (proxy, uac, uas):
             thing.close()
+
+
+# --- second slice: CANCEL, forking, failure_route -------------------------------------------
+
+def cancel(request: bytes) -> bytes:
+    """The UAC's CANCEL of its INVITE (RFC 3261 §9.1)."""
+    msg = SipMessage.parse(request)
+    lines = [f"CANCEL {msg.ruri} SIP/2.0".encode()]
+    for name in ("via", "from", "to", "call-id"):
+        field = msg.header(name)
+        lines.append(request[field.start:field.end].rstrip(b"\r\n"))
+    lines += [f"CSeq: {msg.cseq.number} CANCEL".encode(), b"Max-Forwards: 70", b"Content-Length: 0"]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def test_cancel_while_ringing_is_answered_and_cancels_the_branch(call):
+    proxy, uac, uas = call
+    request, _, forwarded = send_invite(proxy, uac, uas)
+    to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+    assert recv(uac).status == 180
+    uac.sendto(cancel(request), proxy_address(proxy))
+    proxy.pump()
+    ok = recv(uac)
+    assert ok.status == 200 and ok.cseq.method == "CANCEL"
+    sent, downstream = SipMessage.parse(forwarded), recv(uas)
+    assert downstream.method == "CANCEL" and downstream.ruri == sent.ruri
+    assert downstream.via1.branch == sent.via1.branch and len(downstream.vias) == 1
+    assert downstream.cseq.number == 1 and downstream.to.tag is None
+    # A retransmitted CANCEL is answered from its transaction, not sent on again.
+    uac.sendto(cancel(request), proxy_address(proxy))
+    proxy.pump()
+    assert recv(uac).status == 200
+    assert nothing(uas)
+    to_proxy(proxy, uas, answer(downstream.data[downstream.start:downstream.body_end], "200 OK"))
+    assert nothing(uac)  # the 200 to our CANCEL ends at the proxy
+    to_proxy(proxy, uas, answer(forwarded, "487 Request Terminated"))
+    assert recv(uas).method == "ACK"
+    final = recv(uac)
+    assert final.status == 487 and final.cseq.method == "INVITE"
+
+
+def test_cancel_before_a_provisional_waits_for_it(call):
+    proxy, uac, uas = call
+    request, _, forwarded = send_invite(proxy, uac, uas)
+    uac.sendto(cancel(request), proxy_address(proxy))
+    proxy.pump()
+    assert recv(uac).status == 200
+    assert nothing(uas)  # §9.1: no CANCEL before a provisional response
+    to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+    assert recv(uac).status == 180
+    assert recv(uas).method == "CANCEL"
+
+
+def test_a_cancel_without_transaction_is_relayed(call):
+    proxy, uac, uas = call
+    uac.sendto(cancel(invite(uac, uas)), proxy_address(proxy))
+    proxy.pump()
+    assert recv(uas).method == "CANCEL"
+
+
+def test_timer_c_cancels_the_branch_and_408s_upstream(call):
+    proxy, uac, uas = call
+    _, _, forwarded = send_invite(proxy, uac, uas)
+    to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+    assert recv(uac).status == 180
+    proxy.advance(proxy.now + 120.1)  # Timer C: fr_inv_timer, 120 s
+    downstream = recv(uas)
+    assert downstream.method == "CANCEL"
+    assert recv(uac).status == 408
+    to_proxy(proxy, uas, answer(downstream.data[downstream.start:downstream.body_end], "200 OK"))
+    # The late 487 is ACKed, not relayed.
+    to_proxy(proxy, uas, answer(forwarded, "487 Request Terminated"))
+    assert recv(uas).method == "ACK"
+    assert nothing(uac)
+
+
+@pytest.fixture
+def fork():
+    """A proxy forking every INVITE to two UASes: the Request-URI's and an appended branch."""
+    uac, one, two = udp(), udp(), udp()
+    proxy = Proxy('loadmodule "tm.so"\nroute { append_branch("sip:c@127.0.0.1:%d"); t_relay(); }\n'
+                  % two.getsockname()[1])
+    yield proxy, uac, one, two
+    for thing in (proxy, uac, one, two):
+        thing.close()
+
+
+def forked_invite(proxy, uac, one, two):
+    request = invite(uac, one)
+    uac.sendto(request, proxy_address(proxy))
+    proxy.pump()
+    assert recv(uac).status == 100
+    first, second = one.recv(65535), two.recv(65535)
+    assert SipMessage.parse(first).ruri.startswith("sip:b@")
+    assert SipMessage.parse(second).ruri.startswith("sip:c@")
+    b1, b2 = SipMessage.parse(first).via1.branch, SipMessage.parse(second).via1.branch
+    assert b1.endswith(".0") and b2.endswith(".1") and b1[:-2] == b2[:-2]
+    return request, first, second
+
+
+def test_forking_relays_the_best_final_response(fork):
+    proxy, uac, one, two = fork
+    _, first, second = forked_invite(proxy, uac, one, two)
+    to_proxy(proxy, one, answer(first, "486 Busy Here"))
+    assert recv(one).method == "ACK"
+    assert nothing(uac)  # the other branch is still pending
+    to_proxy(proxy, two, answer(second, "404 Not Found", tag="c1"))
+    assert recv(two).method == "ACK"
+    assert recv(uac).status == 404  # the lowest of the 4xx
+
+
+def test_forking_prefers_a_6xx(fork):
+    proxy, uac, one, two = fork
+    _, first, second = forked_invite(proxy, uac, one, two)
+    to_proxy(proxy, one, answer(first, "302 Moved"))
+    to_proxy(proxy, two, answer(second, "603 Decline", tag="c1"))
+    assert recv(uac).status == 603
+
+
+def test_a_2xx_cancels_the_other_ringing_branch(fork):
+    proxy, uac, one, two = fork
+    _, first, second = forked_invite(proxy, uac, one, two)
+    to_proxy(proxy, two, answer(second, "180 Ringing", tag="c1"))
+    assert recv(uac).status == 180
+    to_proxy(proxy, one, answer(first, "200 OK"))
+    assert recv(uac).status == 200
+    downstream = recv(two)
+    assert downstream.method == "CANCEL"
+    assert downstream.via1.branch == SipMessage.parse(second).via1.branch
+    to_proxy(proxy, two, answer(second, "487 Request Terminated", tag="c1"))
+    assert recv(two).method == "ACK"
+    assert nothing(uac)  # the 487 is not relayed after the 2xx
+
+
+def test_a_cancel_reaches_every_ringing_branch(fork):
+    proxy, uac, one, two = fork
+    request, first, second = forked_invite(proxy, uac, one, two)
+    to_proxy(proxy, one, answer(first, "180 Ringing"))
+    to_proxy(proxy, two, answer(second, "183 Session Progress", tag="c1"))
+    assert recv(uac).status == 180 and recv(uac).status == 183
+    uac.sendto(cancel(request), proxy_address(proxy))
+    proxy.pump()
+    assert recv(uac).status == 200
+    assert recv(one).method == "CANCEL" and recv(two).method == "CANCEL"
+    to_proxy(proxy, one, answer(first, "487 Request Terminated"))
+    assert recv(one).method == "ACK"
+    assert nothing(uac)
+    to_proxy(proxy, two, answer(second, "487 Request Terminated", tag="c1"))
+    assert recv(two).method == "ACK"
+    assert recv(uac).status == 487
+
+
+def test_a_cancelled_transaction_does_not_run_failure_route():
+    uac, one, two = udp(), udp(), udp()
+    proxy = failover_proxy(two.getsockname()[1])
+    try:
+        request, _, forwarded = send_invite(proxy, uac, one)
+        to_proxy(proxy, one, answer(forwarded, "180 Ringing"))
+        recv(uac)
+        uac.sendto(cancel(request), proxy_address(proxy))
+        proxy.pump()
+        assert recv(uac).status == 200 and recv(one).method == "CANCEL"
+        to_proxy(proxy, one, answer(forwarded, "487 Request Terminated"))
+        assert recv(uac).status == 487
+        assert nothing(two)
+    finally:
+        for thing in (proxy, uac, one, two):
+            thing.close()
+
+
+def failover_proxy(backup: int, failure: str | None = None) -> Proxy:
+    failure = failure or f'rewritehostport("127.0.0.1:{backup}"); t_relay();'
+    return Proxy('loadmodule "tm.so"\nroute { t_on_failure("1"); t_relay(); }\n'
+                 f'failure_route[1] {{ {failure} }}\n')
+
+
+def test_failure_route_forks_serially_to_a_backup():
+    uac, one, two = udp(), udp(), udp()
+    proxy = failover_proxy(two.getsockname()[1])
+    try:
+        request, _, forwarded = send_invite(proxy, uac, one)
+        to_proxy(proxy, one, answer(forwarded, "486 Busy Here"))
+        assert recv(one).method == "ACK"
+        backup = recv(two)
+        assert backup.method == "INVITE" and f":{two.getsockname()[1]}" in backup.ruri
+        assert backup.via1.branch != SipMessage.parse(forwarded).via1.branch
+        assert nothing(uac)  # the 486 waits for the new branch
+        to_proxy(proxy, two, answer(backup.data[backup.start:backup.body_end], "200 OK", tag="c1"))
+        ok = recv(uac)
+        assert ok.status == 200 and ok.to.tag == "c1"
+    finally:
+        for thing in (proxy, uac, one, two):
+            thing.close()
+
+
+def test_failure_route_runs_once_unless_armed_again():
+    uac, one, two = udp(), udp(), udp()
+    proxy = failover_proxy(two.getsockname()[1])
+    try:
+        _, _, forwarded = send_invite(proxy, uac, one)
+        to_proxy(proxy, one, answer(forwarded, "486 Busy Here"))
+        recv(one)
+        backup = recv(two)
+        to_proxy(proxy, two, answer(backup.data[backup.start:backup.body_end], "480 Unavailable", tag="c1"))
+        assert recv(two).method == "ACK"
+        assert recv(uac).status == 480  # best of 486 and 480; no second failover
+        assert nothing(two)
+    finally:
+        for thing in (proxy, uac, one, two):
+            thing.close()
+
+
+def test_failure_route_can_reply_itself():
+    uac, one = udp(), udp()
+    proxy = failover_proxy(0, 't_reply("480", "Try Later");')
+    try:
+        _, _, forwarded = send_invite(proxy, uac, one)
+        to_proxy(proxy, one, answer(forwarded, "486 Busy Here"))
+        reply = recv(uac)
+        assert reply.status == 480 and reply.reason == "Try Later"
+        assert nothing(uac)
+    finally:
+        for thing in (proxy, uac, one):
+            thing.close()
+
+
+def test_failure_route_runs_on_a_timeout():
+    uac, one, two = udp(), udp(), udp()
+    proxy = failover_proxy(two.getsockname()[1])
+    try:
+        send_invite(proxy, uac, one)
+        proxy.advance(proxy.now + 33)  # Timer B
+        assert recv(two).method == "INVITE"
+    finally:
+        for thing in (proxy, uac, one, two):
+            thing.close()
+
+
+def test_failure_route_can_arm_another_failure_route():
+    uac, one, two, three = udp(), udp(), udp(), udp()
+    p2, p3 = two.getsockname()[1], three.getsockname()[1]
+    proxy = Proxy('loadmodule "tm.so"\nroute { t_on_failure("1"); t_relay(); }\n'
+                  f'failure_route[1] {{ t_on_failure("2"); rewritehostport("127.0.0.1:{p2}"); t_relay(); }}\n'
+                  f'failure_route[2] {{ rewritehostport("127.0.0.1:{p3}"); t_relay(); }}\n')
+    try:
+        _, _, forwarded = send_invite(proxy, uac, one)
+        to_proxy(proxy, one, answer(forwarded, "486 Busy Here"))
+        second = recv(two)
+        to_proxy(proxy, two, answer(second.data[second.start:second.body_end], "404 Not Found", tag="c1"))
+        third = recv(three)
+        assert third.method == "INVITE" and f":{p3}" in third.ruri
+        assert third.via1.branch.endswith(".2")
+        to_proxy(proxy, three, answer(third.data[third.start:third.body_end], "200 OK", tag="d1"))
+        assert recv(uac).status == 200
+    finally:
+        for thing in (proxy, uac, one, two, three):
+            thing.close()
