@@ -111,6 +111,46 @@ def t_on_failure(ctx, label: str, config) -> int:
     return -1 if manager is None else manager.arm_failure(ctx, label)
 
 
+def t_on_reply(ctx, label: str, config) -> int:
+    """Arm onreply_route[label] for the replies of this transaction ("0" disarms)."""
+    manager = _manager(ctx, "t_on_reply", config)
+    return -1 if manager is None else manager.arm_reply(ctx, label)
+
+
+def _status_regex_fixup(args: tuple, config) -> tuple:
+    from stdlib_modules.textops import compile_regex
+    return (compile_regex(args[0], icase=False), config if config is not None else TimerConfig())
+
+
+def t_check_status(ctx, regex, config) -> int:
+    """Match the status of the current reply: the reply in onreply_route, the failed one in
+    failure_route (SER: regexec on the status code's text, not anchored)."""
+    manager = _manager(ctx, "t_check_status", config)
+    status = None if manager is None else manager.status_for(ctx)
+    if status is None:
+        return -1
+    return 1 if regex.search(str(status).encode()) else -1
+
+
+def t_lookup_request(ctx, config) -> int:
+    """1 when the request belongs to a transaction here (a retransmission), else -1."""
+    manager = _manager(ctx, "t_lookup_request", config)
+    return 1 if manager is not None and manager.lookup(ctx.msg) is not None else -1
+
+
+def t_retransmit_reply(ctx, config) -> int:
+    """Resend the last reply of the request's transaction."""
+    manager = _manager(ctx, "t_retransmit_reply", config)
+    return -1 if manager is None else manager.retransmit_reply(ctx)
+
+
+def t_is_canceled(ctx, config) -> int:
+    """1 when a CANCEL (or a 2xx on another branch) cancelled the transaction."""
+    manager = _manager(ctx, "t_is_canceled", config)
+    tx = None if manager is None else manager.current(ctx)
+    return 1 if tx is not None and tx.canceled else -1
+
+
 def t_reply(ctx, code: int, reason: str, config) -> int:
     """Reply statefully; the transaction is created if t_newtran did not."""
     from stdlib_modules.textops import reply_headers
@@ -138,9 +178,11 @@ EXPORTS = Module(
         fn("t_newtran", 0, R, doc="create a transaction (UAS); 0 stops the script on a retransmission",
            impl=t_newtran, fixup=_with_config),
         fn("t_reply", 2, R | F, doc="reply statefully: code, reason", impl=t_reply, fixup=_reply_fixup),
-        fn("t_lookup_request", 0, R, doc="does a transaction exist for this request"),
+        fn("t_lookup_request", 0, R, doc="does a transaction exist for this request",
+           impl=t_lookup_request, fixup=_with_config),
         fn("t_lookup_cancel", 0, R, dialects=V20, doc="does the INVITE transaction a CANCEL refers to exist"),
-        fn("t_retransmit_reply", 0, R, doc="resend the last reply of the transaction"),
+        fn("t_retransmit_reply", 0, R, doc="resend the last reply of the transaction",
+           impl=t_retransmit_reply, fixup=_with_config),
         fn("t_release", 0, R, doc="put the transaction on the wait timer"),
         fn("t_replicate", 2, R, doc="statefully copy the request to host, port"),
         fn("t_replicate_udp", 2, R, doc="t_replicate over UDP"),
@@ -156,9 +198,11 @@ EXPORTS = Module(
         fn("t_on_negative", 1, R, dialects=V08, doc="0.8.9 name of t_on_failure (arms reply_route[n])"),
         fn("t_on_failure", 1, R | F | O, doc="arm failure_route[n] for this transaction ('0' disarms)",
            impl=t_on_failure, fixup=_label_fixup),
-        fn("t_on_reply", 1, R | F | O, doc="arm onreply_route[n] for replies of this transaction"),
+        fn("t_on_reply", 1, R | F | O, doc="arm onreply_route[n] for replies of this transaction",
+           impl=t_on_reply, fixup=_label_fixup),
         fn("t_on_branch", 1, R | F, dialects=V20, doc="arm branch_route[n] for each outgoing branch"),
-        fn("t_check_status", 1, R | F | O, doc="regex against the status code of the current reply"),
+        fn("t_check_status", 1, R | F | O, doc="regex against the status code of the current reply",
+           impl=t_check_status, fixup=_status_regex_fixup),
         fn("t_setflag", 1, R, dialects=V08, doc="2002: set a transaction flag (pre-0.8.9 tm)"),
         fn("t_flush_flags", 0, R | F, dialects=V08, doc="0.8.14: copy message flags to the transaction"),
         fn("t_write_req", 2, R | F, dialects=V09_20, doc="hand the request to an application over a FIFO: fifo, app"),
@@ -169,7 +213,8 @@ EXPORTS = Module(
         fn("t_branch_replied", 0, F, dialects=V20, doc="the failed branch received a reply"),
         fn("t_any_timeout", 0, _RFOB, dialects=V20, doc="any branch timed out"),
         fn("t_any_replied", 0, _RFOB, dialects=V20, doc="any branch received a reply"),
-        fn("t_is_canceled", 0, _RFOB, dialects=V20, doc="the transaction was canceled"),
+        fn("t_is_canceled", 0, _RFOB, dialects=V20, doc="the transaction was canceled",
+           impl=t_is_canceled, fixup=_with_config),
     ),
     params=(
         # 0.8 / 0.9: seconds

@@ -52,8 +52,22 @@ response waits for them.  The label is disarmed before the route runs, so
 the route must call t_on_failure again to be run again.  A cancelled
 transaction does not run it.
 
-Not yet (later slices): onreply_route, SER's `fr_timer` (the machines use
-64*T1 for Timers B and F, as the RFC does), 401/407 aggregation.
+onreply_route: `arm_reply` (t_on_reply) stores the label like
+t_on_failure's, but it stays armed.  Every reply a branch passes up (100
+included, before it is relayed or counted) runs onreply_route[label] on a
+RouteContext for the reply; as in SER 2.0, a `drop` there (return 0 or
+exit) stops a provisional from being relayed, and is ignored for a final
+one.  Replies to our own CANCELs do not run it.
+
+Timers: Timers B and F are SER's `fr_timer`, bounded by the RFC's 64*T1
+(timers.py); after a provisional an INVITE branch runs `fr_inv_timer`
+(Timer C).  So `modparam("tm", "fr_timer", 2)` gives a 408 after 2 s.
+
+Also: `status_for` (t_check_status: the reply in onreply_route, the best
+final so far in failure_route), `retransmit_reply`, `current`.
+
+Not yet (later slices): t_release, branch_route, t_set_fr, 401/407
+aggregation.
 """
 
 from __future__ import annotations
@@ -99,6 +113,7 @@ class ServerTx:
     branches: list["ClientBranch"] = field(default_factory=list)
     canceled: bool = False               # CANCEL received or a 2xx came: cancel what rings
     failure_route: str | None = None     # t_on_failure's label, armed
+    reply_route: str | None = None       # t_on_reply's label, armed
     relayed_ruri: str | None = None      # the Request-URI as first relayed, for failure_route
     flags: int = 0                       # the message flags at t_relay, for failure_route
 
@@ -143,6 +158,7 @@ class TransactionManager:
         # find_route(kind, label) -> compiled route function or None (CompiledScript.route).
         self.find_route = find_route
         self._armed: tuple[SipMessage, str] | None = None   # t_on_failure before the transaction
+        self._armed_reply: tuple[SipMessage, str] | None = None   # t_on_reply before it
         self._failure_tx: ServerTx | None = None            # whose failure_route is running
         self.config = config
         self.clock = clock
@@ -162,6 +178,7 @@ class TransactionManager:
     def absorb(self, msg: SipMessage, rcv: ReceiveInfo, now: float | None = None) -> bool:
         """True when the request belongs to an existing server transaction and was dealt with."""
         self._armed = None  # a t_on_failure of the previous message never outlives it
+        self._armed_reply = None
         if not len(self.table):
             return False  # a stateless proxy pays nothing for tm
         try:
@@ -213,7 +230,9 @@ class TransactionManager:
             return None, False
         if self._armed is not None and self._armed[0] is msg:
             tx.failure_route = self._armed[1]
-        self._armed = None
+        if self._armed_reply is not None and self._armed_reply[0] is msg:
+            tx.reply_route = self._armed_reply[1]
+        self._armed = self._armed_reply = None
         return tx, True
 
     def arm_failure(self, ctx: RouteContext, label: str | None) -> int:
@@ -226,6 +245,38 @@ class TransactionManager:
         else:
             self._armed = (ctx.msg, label) if label is not None else None
         return 1
+
+    def arm_reply(self, ctx: RouteContext, label: str | None) -> int:
+        """t_on_reply: run onreply_route[label] for each reply of the branches; None/"0" disarms."""
+        label = None if label in (None, "", "0") else str(label)
+        tx = self._failure_tx if self._failure_tx is not None and self._failure_tx.request is ctx.msg \
+            else self.lookup(ctx.msg)
+        if tx is not None:
+            tx.reply_route = label
+        else:
+            self._armed_reply = (ctx.msg, label) if label is not None else None
+        return 1
+
+    def current(self, ctx: RouteContext) -> ServerTx | None:
+        """The transaction of ctx.msg: the one whose failure_route runs, or the table's."""
+        if self._failure_tx is not None and self._failure_tx.request is ctx.msg:
+            return self._failure_tx
+        return None if ctx.msg.status else self.lookup(ctx.msg)
+
+    def status_for(self, ctx: RouteContext) -> int | None:
+        """t_check_status: the reply's status in onreply_route, the best failed one in failure_route."""
+        if ctx.msg.status:
+            return ctx.msg.status
+        tx = self.current(ctx)
+        finals = [b for b in tx.branches if b.final is not None] if tx is not None else []
+        return best_branch(finals).final if finals else None
+
+    def retransmit_reply(self, ctx: RouteContext) -> int:
+        """t_retransmit_reply: send the last response of the transaction again."""
+        tx = self.current(ctx)
+        if tx is None or tx.response is None:
+            return -1
+        return 1 if self._send(tx.target, tx.response, tx.listener, False) else -1
 
     def reply(self, ctx: RouteContext, code: int, reason: str, extra_headers: list[str] = (),
               now: float | None = None) -> int:
@@ -415,6 +466,8 @@ class TransactionManager:
             return True  # the answer to our CANCEL ends here
         for action in actions:
             if isinstance(action, PassUp):
+                if not self._run_reply_route(branch.server, msg, rcv, action.status):
+                    continue
                 self._branch_reply(branch, msg, action.status, now)
             elif action == Transmit(Kind.ACK):
                 self._send_ack(branch, msg)
@@ -495,6 +548,29 @@ class TransactionManager:
             self._failure_tx = outer
             msg.new_ruri = saved
         return any(b.final is None for b in tx.branches[before:])
+
+    def _run_reply_route(self, tx: ServerTx, msg: SipMessage, rcv: ReceiveInfo, status: int) -> bool:
+        """Run the armed onreply_route on a reply of a branch; False when it dropped a provisional.
+
+        As in SER 2.0 (t_reply.c reply_received), `drop` stops only a 1xx: a final
+        response is still taken into account.  The label stays armed for every reply.
+        """
+        label = tx.reply_route
+        if label is None:
+            return True
+        route = self.find_route("onreply_route", label) if self.find_route is not None else None
+        if route is None:
+            LOG.error("t_on_reply: no onreply_route[%s]", label)
+            return True
+        ctx = RouteContext(msg, rcv, self.sender)
+        try:
+            code = route(ctx)
+        except Exception as exc:
+            LOG.error("internal error in onreply_route[%s]: %s: %s", label, type(exc).__name__, exc)
+            return True
+        dropped = code == 0 or ctx.exit
+        return not (dropped and status < 200)
+
     def _send_ack(self, branch: ClientBranch, response: SipMessage) -> None:
         try:
             data = ack_for(SipMessage.parse(branch.request), response)

@@ -12,9 +12,13 @@ after what they do; the ones a machine or the table uses are:
   so that late retransmissions still match it (SER's wait timer);
 - `delete_timer` (SER 2 s) is how often the runtime should sweep the table
   with `TransactionTable.expire`;
-- `fr_timer` (SER 30 s) is SER's final-response timeout.  RFC 3261 fixes that
-  timeout at 64*T1 (Timers B, F and H), and the machines follow the RFC, so
-  `fr_timer` is carried only so the tm parameter has its place.
+- `fr_timer` (SER 30 s) is SER's final-response timeout of a branch: SER
+  arms it when it sends a request and replaces it with `fr_inv_timer` when an
+  INVITE branch gets a provisional.  RFC 3261 puts the same timeout at 64*T1
+  (Timers B and F); here Timers B and F are the shorter of the two, so that
+  `modparam("tm", "fr_timer", 2)` gives a 408 after 2 s as in SER while a raised
+  fr_timer never lets a client transaction outlive the RFC's bound.  With the
+  defaults (T1 0.5 s) that is SER's 30 s.  Timer H (no ACK) stays 64*T1.
 
 SER 0.9 retransmitted with `retr_timer1p1` (1 s) doubling up to
 `retr_timer2` (4 s): a config that sets them maps to `t1` and `t2`.
@@ -64,8 +68,8 @@ class TimerConfig:
 
     @property
     def timer_b(self) -> float:
-        """INVITE client: no response at all."""
-        return 64 * self.t1
+        """INVITE client: no response at all (SER's fr_timer, at most 64*T1)."""
+        return min(64 * self.t1, self.fr_timer)
 
     @property
     def timer_c(self) -> float:
@@ -74,8 +78,8 @@ class TimerConfig:
 
     @property
     def timer_f(self) -> float:
-        """Non-INVITE client: no final response."""
-        return 64 * self.t1
+        """Non-INVITE client: no final response (SER's fr_timer, at most 64*T1)."""
+        return min(64 * self.t1, self.fr_timer)
 
     @property
     def timer_h(self) -> float:

@@ -16,7 +16,7 @@ CALLS = 10
 BENCH = SHARED / "bench" / "scenarios"
 
 
-def stateful_config(port: int, uas_port: int, failover_port: int | None = None) -> str:
+def stateful_config(port: int, uas_port: int, failover_port: int | None = None, tm_params: str = "") -> str:
     """t_relay to the UAS; with failover_port, failure_route[1] relays there instead."""
     arm = 't_on_failure("1");' if failover_port else ""
     routing = f"""if (loose_route()) {{
@@ -37,17 +37,20 @@ def stateful_config(port: int, uas_port: int, failover_port: int | None = None) 
     return config.replace(
         'loadmodule "/usr/lib/ser/modules/maxfwd.so"',
         'loadmodule "/usr/lib/ser/modules/maxfwd.so"\nloadmodule "/usr/lib/ser/modules/rr.so"\n'
-        'loadmodule "/usr/lib/ser/modules/tm.so"')
+        'loadmodule "/usr/lib/ser/modules/tm.so"\n' + tm_params)
 
 
-def run_pair(tmp_path, port: int, uas_port: int, uac_scenario, uas_scenario) -> None:
+def run_pair(tmp_path, port: int, uas_port: int, uac_scenario, uas_scenario,
+             uac_extra: tuple = (), uas_extra: tuple = ()) -> None:
     uas = Sipp(tmp_path, uas_scenario.stem, ["-sf", str(uas_scenario), "-i", "127.0.0.1", "-p", str(uas_port),
-                                             "-m", str(CALLS), "-nostdin", "-trace_err", "-trace_msg"])
+                                             "-m", str(CALLS), "-nostdin", "-trace_err", "-trace_msg",
+                                             *uas_extra])
     try:
         uac = Sipp(tmp_path, uac_scenario.stem, ["-sf", str(uac_scenario), "-i", "127.0.0.1",
                                                  "-p", str(free_port()), f"127.0.0.1:{port}",
                                                  "-m", str(CALLS), "-r", "20", "-timeout", "30s",
-                                                 "-timeout_error", "-nostdin", "-trace_err", "-trace_msg"])
+                                                 "-timeout_error", "-nostdin", "-trace_err", "-trace_msg",
+                                                 *uac_extra])
         assert uac.wait() == 0, uac.report()
         assert uas.wait(15) == 0, uas.report()
     finally:
@@ -102,3 +105,27 @@ def test_a_busy_callee_fails_over_to_a_second_one_in_failure_route(tmp_path):
     finally:
         busy.kill()
     assert "dropped" not in ser.log, ser.log
+
+
+def test_a_callee_that_never_answers_gets_the_caller_a_408_after_fr_timer(tmp_path):
+    require("sipp")
+    port, uas_port = free_port(), free_port()
+    params = 'modparam("tm", "fr_timer", 1)\nmodparam("tm", "fr_inv_timer", 2)\n'
+    with Ser(tmp_path, stateful_config(port, uas_port, tm_params=params)):
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "timeout-uac.xml", SCENARIOS / "silent-uas.xml")
+    seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("timeout-uac*_messages.log"))
+    assert len(re.findall(r"^SIP/2.0 408 ", seen, re.M)) >= CALLS
+
+
+def test_every_call_completes_through_tm_under_datagram_loss(tmp_path):
+    """The caller's SIPp loses 20% of the datagrams it sends and receives: tm answers the
+    retransmitted INVITE and BYE from their transactions, the callee retransmits its 200, and
+    every call completes.  The caller re-ACKs each retransmitted 200, which may reach the
+    callee after the BYE: the callee's SIPp is told not to abort the call on it."""
+    require("sipp")
+    assert BENCH.is_dir(), f"the shared SIPp scenarios are missing at {BENCH}"
+    port, uas_port = free_port(), free_port()
+    lossy = ("-lost", "20")
+    with Ser(tmp_path, stateful_config(port, uas_port)):
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "lossy-call-uac.xml", BENCH / "call-uas.xml",
+                 uac_extra=lossy, uas_extra=("-default_behaviors", "all,-abortunexp"))

@@ -517,3 +517,148 @@ def test_failure_route_can_arm_another_failure_route():
     finally:
         for thing in (proxy, uac, one, two, three):
             thing.close()
+
+
+# --- third slice: onreply_route, fr_timer ---------------------------------------------------
+
+def reply_route_proxy(arm: str = 't_on_reply("1");') -> Proxy:
+    return Proxy('loadmodule "tm.so"\nloadmodule "textops.so"\n'
+                 f'route {{ {arm} t_relay(); }}\n'
+                 'onreply_route[1] { if (search("^SIP/2.0 (180|486)")) { drop; }; }\n')
+
+
+def test_onreply_route_drop_stops_a_provisional():
+    proxy, uac, uas = reply_route_proxy(), udp(), udp()
+    try:
+        _, _, forwarded = send_invite(proxy, uac, uas)
+        to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+        assert nothing(uac)
+        to_proxy(proxy, uas, answer(forwarded, "183 Session Progress"))
+        assert recv(uac).status == 183  # the route ran and let it through
+        to_proxy(proxy, uas, answer(forwarded, "200 OK"))
+        assert recv(uac).status == 200
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
+
+
+def test_onreply_route_drop_does_not_stop_a_final_response():
+    proxy, uac, uas = reply_route_proxy(), udp(), udp()
+    try:
+        _, _, forwarded = send_invite(proxy, uac, uas)
+        to_proxy(proxy, uas, answer(forwarded, "486 Busy Here"))
+        assert recv(uas).method == "ACK"
+        assert recv(uac).status == 486
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
+
+
+def test_onreply_route_runs_only_when_armed():
+    proxy, uac, uas = reply_route_proxy(arm=""), udp(), udp()
+    try:
+        _, _, forwarded = send_invite(proxy, uac, uas)
+        to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+        assert recv(uac).status == 180
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
+
+
+def test_fr_timer_gives_a_408_without_any_answer():
+    proxy, uac, uas = Proxy('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 2)\n'
+                            'route { t_relay(); }\n'), udp(), udp()
+    try:
+        send_invite(proxy, uac, uas)
+        proxy.advance(proxy.now + 1.9)
+        assert nothing(uac, 0.05)
+        proxy.advance(proxy.now + 0.2)  # Timer B = fr_timer = 2 s
+        assert recv(uac).status == 408
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
+
+
+def test_fr_inv_timer_takes_over_after_a_provisional():
+    proxy, uac, uas = Proxy('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 1)\n'
+                            'modparam("tm", "fr_inv_timer", 3)\nroute { t_relay(); }\n'), udp(), udp()
+    try:
+        _, _, forwarded = send_invite(proxy, uac, uas)
+        to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+        assert recv(uac).status == 180
+        proxy.advance(proxy.now + 2.0)  # past fr_timer: a provisional stopped Timer B
+        assert nothing(uac, 0.05)
+        proxy.advance(proxy.now + 1.1)  # Timer C = fr_inv_timer: CANCEL downstream, 408 upstream
+        assert recv(uac).status == 408
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
+
+
+def test_fr_timer_bounds_a_non_invite():
+    proxy, uac, uas = Proxy('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 2)\n'
+                            'route { t_relay(); }\n'), udp(), udp()
+    try:
+        uac.sendto(invite(uac, uas, "OPTIONS"), proxy_address(proxy))
+        proxy.pump()
+        uas.recv(65535)
+        proxy.advance(proxy.now + 2.1)
+        assert recv(uac).status == 408
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
+
+
+def test_t_check_status_in_onreply_route():
+    proxy = Proxy('loadmodule "tm.so"\nroute { t_on_reply("1"); t_relay(); }\n'
+                  'onreply_route[1] { if (t_check_status("18[0-9]")) { drop; }; }\n')
+    uac, uas = udp(), udp()
+    try:
+        _, _, forwarded = send_invite(proxy, uac, uas)
+        to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
+        assert nothing(uac)
+        to_proxy(proxy, uas, answer(forwarded, "200 OK"))
+        assert recv(uac).status == 200
+    finally:
+        for thing in (proxy, uac, uas):
+            thing.close()
+
+
+def test_t_check_status_in_failure_route_sees_the_failed_status():
+    uac, one, two = udp(), udp(), udp()
+    proxy = failover_proxy(two.getsockname()[1], failure='if (t_check_status("486")) { '
+                           f'rewritehostport("127.0.0.1:{two.getsockname()[1]}"); t_relay(); }};')
+    try:
+        _, _, forwarded = send_invite(proxy, uac, one)
+        to_proxy(proxy, one, answer(forwarded, "486 Busy Here"))
+        assert recv(two).method == "INVITE"
+    finally:
+        for thing in (proxy, uac, one, two):
+            thing.close()
+    uac, one, two = udp(), udp(), udp()
+    proxy = failover_proxy(two.getsockname()[1], failure='if (t_check_status("486")) { '
+                           f'rewritehostport("127.0.0.1:{two.getsockname()[1]}"); t_relay(); }};')
+    try:
+        _, _, forwarded = send_invite(proxy, uac, one)
+        to_proxy(proxy, one, answer(forwarded, "404 Not Found"))
+        assert recv(uac).status == 404
+        assert nothing(two)
+    finally:
+        for thing in (proxy, uac, one, two):
+            thing.close()
+
+
+def test_t_lookup_request_and_t_retransmit_reply():
+    proxy, uac = Proxy('loadmodule "tm.so"\nroute { if (t_lookup_request()) { t_retransmit_reply(); break; }; '
+                       't_newtran(); t_reply("404", "Not Here"); }\n'), udp()
+    try:
+        request = invite(uac, uac, "OPTIONS")
+        uac.sendto(request, proxy_address(proxy))
+        proxy.pump()
+        assert recv(uac).status == 404
+        # A retransmission reaches the script only when the worker does not absorb it: ask directly.
+        ctx_msg = SipMessage.parse(request)
+        assert proxy.tm.lookup(ctx_msg) is not None
+    finally:
+        proxy.close()
+        uac.close()

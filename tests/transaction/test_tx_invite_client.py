@@ -9,8 +9,8 @@ from ser_runtime.transaction import (
 )
 from txclock import ACK, REQUEST, run, times
 
-UDP = TimerConfig()
-TCP = TimerConfig(reliable=True)
+UDP = TimerConfig(fr_timer=32.0)  # the RFC machine: Timers B/F at 64*T1 (SER default fr_timer: 30 s)
+TCP = TimerConfig(fr_timer=32.0, reliable=True)
 
 
 def started(config=UDP, now=0.0) -> InviteClient:
