@@ -64,10 +64,13 @@ class Sender:
 
     def tcp_alias(self, ctx: RouteContext, port: int | None = None) -> int:
         """force_tcp_alias(): the Via port (or `port`) of this TCP/TLS peer reaches its connection."""
-        via = ctx.msg.via1
-        if ctx.rcv.proto in STREAMS and self.streams is not None:
-            self.streams.add_alias(ctx.rcv.proto, ctx.rcv.src_ip, port or via.port or forward.SIP_PORT, ctx.rcv)
+        self.alias_connection(ctx.rcv, port or ctx.msg.via1.port)
         return 1
+
+    def alias_connection(self, rcv: ReceiveInfo, port: int | None) -> None:
+        """Make (peer address, port or 5060) reach the TCP/TLS connection `rcv` came on."""
+        if rcv.proto in STREAMS and self.streams is not None:
+            self.streams.add_alias(rcv.proto, rcv.src_ip, port or forward.SIP_PORT, rcv)
 
     def forward(self, ctx: RouteContext, proto: int, host: str | None, port: int | None) -> int:
         """forward(): to a fixed host, or with host None to the destination URI or Request-URI."""
@@ -76,7 +79,7 @@ class Sender:
         except (ResolveError, SipParseError, SendError) as exc:
             LOG.error("forward: %s", exc)
             return -1
-        if not self._onsend_allows(ctx, listener, target):
+        if not self.onsend_allows(ctx, listener, target):
             return 1
         return 1 if self.send(target, data, listener, private=True) else -1
 
@@ -124,7 +127,7 @@ class Sender:
     def _own_port(self, listener: Listener) -> int:
         return self._own_ports.get(listener, listener.port)
 
-    def _onsend_allows(self, ctx: RouteContext, listener: Listener, target: Target) -> bool:
+    def onsend_allows(self, ctx: RouteContext, listener: Listener, target: Target) -> bool:
         """SER 2.0's onsend_route sees each forwarded request; dropping there stops the send."""
         if self.onsend is None:
             return True
@@ -162,10 +165,7 @@ class Sender:
         if msg.method == "ACK":
             return False
         try:
-            proto, host, port = forward.local_reply_destination(
-                msg.via1, rcv, force_rport, self.settings.reply_to_via)
-            target = self._reply_target(proto, host, port)
-            listener = self._listener_for(rcv, target)
+            target, listener = self.reply_destination(msg, rcv, force_rport)
             warning = warning_text(msg, rcv, (listener.ip, listener.port)) if self.settings.sip_warning else None
             data = build_reply(msg, code, reason, rcv, force_rport=force_rport,
                                server_signature=self.settings.server_signature, warning=warning,
@@ -174,6 +174,16 @@ class Sender:
             LOG.error("cannot reply %d to %s:%d: %s", code, rcv.src_ip, rcv.src_port, exc)
             return False
         return self.send(target, data, listener, private=False)
+
+    def reply_destination(self, msg: SipMessage, rcv: ReceiveInfo, force_rport: bool) -> tuple[Target, Listener]:
+        """Where our replies to a received request go, and from which listener.
+
+        Raises ResolveError, SipParseError or SendError.
+        """
+        proto, host, port = forward.local_reply_destination(msg.via1, rcv, force_rport,
+                                                            self.settings.reply_to_via)
+        target = self._reply_target(proto, host, port)
+        return target, self._listener_for(rcv, target)
 
     def forward_reply(self, msg: SipMessage, rcv: ReceiveInfo) -> bool:
         """Pass a reply on by its second Via (SER's forward_reply)."""

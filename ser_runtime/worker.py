@@ -72,7 +72,7 @@ class Worker:
             return
         if rcv.proto != PROTO_UDP:
             # Replies to a stream client go to its Via port; make that reach its connection.
-            self.sender.tcp_alias(RouteContext(msg, rcv))
+            self.sender.alias_connection(rcv, msg.via1.port)
         ctx = RouteContext(msg, rcv, self.sender)
         try:
             if self.main_route is not None:

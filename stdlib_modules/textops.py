@@ -179,23 +179,28 @@ def search(ctx, regex: re.Pattern[bytes]) -> int:
     return 1 if regex.search(text) else -1
 
 
+def _first_match(msg, regex: re.Pattern[bytes]) -> tuple[int, int] | None:
+    """The message offsets of the first match from the first header on, or None."""
+    text, base = _text(msg, True)
+    match = regex.search(text)
+    return None if match is None else (base + match.start(), base + match.end())
+
+
 def search_append(ctx, regex: re.Pattern[bytes], data: bytes) -> int:
     """Insert `data` after the first match (searched from the first header on)."""
-    text, base = _text(ctx.msg, True)
-    match = regex.search(text)
-    if match is None:
+    span = _first_match(ctx.msg, regex)
+    if span is None:
         return -1
-    _edit(ctx.msg, base + match.end(), base + match.end(), data, "search_append")
+    _edit(ctx.msg, span[1], span[1], data, "search_append")
     return 1
 
 
 def replace(ctx, regex: re.Pattern[bytes], data: bytes) -> int:
     """Replace the first match (searched from the first header on) with `data`."""
-    text, base = _text(ctx.msg, True)
-    match = regex.search(text)
-    if match is None:
+    span = _first_match(ctx.msg, regex)
+    if span is None:
         return -1
-    _edit(ctx.msg, base + match.start(), base + match.end(), data, "replace")
+    _edit(ctx.msg, span[0], span[1], data, "replace")
     return 1
 
 

@@ -82,6 +82,7 @@ from ser_runtime import forward
 from ser_runtime.context import PROTO_NONE, PROTO_UDP, ReceiveInfo, RouteContext
 from ser_runtime.net.resolver import ResolveError, Target
 from ser_runtime.replies import build_reply, to_tag
+from ser_runtime.sender import SendError
 from ser_runtime.settings import Listener
 from ser_runtime.sip import SipMessage, SipParseError
 
@@ -213,11 +214,8 @@ class TransactionManager:
             return existing, False
         now = self.clock() if now is None else now
         try:
-            proto, host, port = forward.local_reply_destination(
-                msg.via1, ctx.rcv, ctx.force_rport, self.sender.settings.reply_to_via)
-            target = self.sender._reply_target(proto, host, port)
-            listener = self.sender._listener_for(ctx.rcv, target)
-        except Exception as exc:  # ResolveError, SipParseError, SendError
+            target, listener = self.sender.reply_destination(msg, ctx.rcv, ctx.force_rport)
+        except (ResolveError, SipParseError, SendError) as exc:
             LOG.error("no transaction for %s: cannot reply to it: %s", msg.method, exc)
             return None, False
         config = self.config.for_transport(ctx.rcv.proto != PROTO_UDP)
@@ -350,10 +348,10 @@ class TransactionManager:
         except ResolveError as exc:
             LOG.error("t_relay: %s", exc)
             return 478, "Unresolvable destination"
-        except Exception as exc:  # SipParseError, SendError
+        except (SipParseError, SendError) as exc:
             LOG.error("t_relay: %s", exc)
             return 500, "Server Internal Error"
-        if not self.sender._onsend_allows(ctx, listener, target):
+        if not self.sender.onsend_allows(ctx, listener, target):
             return True
         config = tx.config.for_transport(target.proto != PROTO_UDP)
         machine = InviteClient(config) if msg.method == "INVITE" else NonInviteClient(config)
@@ -642,26 +640,23 @@ def _raw(msg: SipMessage, name: str) -> list[bytes]:
 
 
 def cancel_for(request: SipMessage) -> bytes:
-    """The CANCEL of `request` as we sent it on a branch (RFC 3261 §9.1): same R-URI, top Via,
-    Route, Call-ID, From, To and CSeq number."""
-    lines = [f"CANCEL {request.ruri} SIP/2.0".encode(), _raw(request, "via")[0]]
-    lines += _raw(request, "route")
-    lines += _raw(request, "from") + _raw(request, "to") + _raw(request, "call-id")
-    lines.append(f"CSeq: {request.cseq.number} CANCEL".encode())
-    lines.append(b"Max-Forwards: 70")
-    lines.append(b"Content-Length: 0")
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+    """The CANCEL of `request` as we sent it on a branch (RFC 3261 §9.1)."""
+    return _hop_request("CANCEL", request, request)
 
 
 def ack_for(request: SipMessage, response: SipMessage) -> bytes:
     """The ACK for a 3xx-6xx response to `request` as we sent it (RFC 3261 §17.1.1.3)."""
-    def raw(msg: SipMessage, name: str) -> list[bytes]:
-        return [msg.data[f.start:f.end].rstrip(b"\r\n") for f in msg.headers_named(name)]
+    return _hop_request("ACK", request, response)
+
+
+def _hop_request(method: str, request: SipMessage, to_from: SipMessage) -> bytes:
+    """A hop-by-hop request for one we sent: same R-URI, top Via, Route, From, Call-ID and
+    CSeq number; To from `to_from` (the response, for an ACK: it carries the to-tag)."""
     # Our Via is a line of its own (forward.request_bytes), so its first line is just the top Via.
-    lines = [f"ACK {request.ruri} SIP/2.0".encode(), raw(request, "via")[0]]
-    lines += raw(request, "route")
-    lines += raw(request, "from") + raw(response, "to") + raw(request, "call-id")
-    lines.append(f"CSeq: {request.cseq.number} ACK".encode())
+    lines = [f"{method} {request.ruri} SIP/2.0".encode(), _raw(request, "via")[0]]
+    lines += _raw(request, "route")
+    lines += _raw(request, "from") + _raw(to_from, "to") + _raw(request, "call-id")
+    lines.append(f"CSeq: {request.cseq.number} {method}".encode())
     lines.append(b"Max-Forwards: 70")
     lines.append(b"Content-Length: 0")
     return b"\r\n".join(lines) + b"\r\n\r\n"

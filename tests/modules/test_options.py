@@ -117,7 +117,7 @@ def test_options_reply_is_false_for_other_requests_and_for_users(sender, client,
 def test_options_reply_looks_at_the_current_request_uri(sender, client):
     code, ctx = execute('route { rewriteuser("bob"); if (!options_reply()) mark("no"); }', sender, client)
     assert ctx.avps["trace"] == ["no"] and nothing_sent(client)
-    code, _ = execute('route { rewriteuri("sip:10.0.0.1"); options_reply(); }', sender, client,
+    code, _ = execute('route { rewriteuri("sip:192.0.2.10"); options_reply(); }', sender, client,
                       ruri="sip:bob@127.0.0.1")
     assert code == 0 and reply_lines(client)[0] == b"SIP/2.0 200 OK"
 

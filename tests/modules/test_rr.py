@@ -29,7 +29,7 @@ def our_myself():
 def bye(*routes: str, ruri: str = "sip:bob@192.0.2.4:5062", to_tag: bool = True) -> str:
     """An in-dialog BYE with the given Route header lines (values)."""
     lines = [f"BYE {ruri} SIP/2.0",
-             "Via: SIP/2.0/UDP 10.1.2.3:5070;branch=z9hG4bKbye1",
+             "Via: SIP/2.0/UDP 192.0.2.13:5070;branch=z9hG4bKbye1",
              "Max-Forwards: 70"]
     lines += [f"Route: {value}" for value in routes]
     lines += [f"From: Alice <sip:alice@proxy.example.com>;tag={TAG}",
@@ -73,11 +73,11 @@ def test_record_route_goes_above_the_vias_with_the_incoming_socket_ftag_and_lr()
 
 
 @pytest.mark.parametrize(("rcv", "hostport"), [
-    (ReceiveInfo("10.1.2.3", 5070, "127.0.0.1", 5060), "127.0.0.1"),
-    (ReceiveInfo("10.1.2.3", 5070, "127.0.0.1", 5080), "127.0.0.1:5080"),
-    (ReceiveInfo("10.1.2.3", 5070, "127.0.0.1", 5060, PROTO_TCP), "127.0.0.1;transport=tcp"),
-    (ReceiveInfo("10.1.2.3", 5070, "127.0.0.1", 5061, PROTO_TLS), "127.0.0.1:5061;transport=tls"),
-    (ReceiveInfo("10.1.2.3", 5070, "127.0.0.1", 5060, PROTO_SCTP), "127.0.0.1;transport=sctp"),
+    (ReceiveInfo("192.0.2.13", 5070, "127.0.0.1", 5060), "127.0.0.1"),
+    (ReceiveInfo("192.0.2.13", 5070, "127.0.0.1", 5080), "127.0.0.1:5080"),
+    (ReceiveInfo("192.0.2.13", 5070, "127.0.0.1", 5060, PROTO_TCP), "127.0.0.1;transport=tcp"),
+    (ReceiveInfo("192.0.2.13", 5070, "127.0.0.1", 5061, PROTO_TLS), "127.0.0.1:5061;transport=tls"),
+    (ReceiveInfo("192.0.2.13", 5070, "127.0.0.1", 5060, PROTO_SCTP), "127.0.0.1;transport=sctp"),
     (ReceiveInfo("2001:db8::9", 5070, "::1", 5060), "[::1]"),
     (ReceiveInfo("2001:db8::9", 5070, "2001:db8::1", 5070, PROTO_TCP), "[2001:db8::1]:5070;transport=tcp"),
 ])
@@ -479,7 +479,7 @@ def test_rewrite_from_route_0_8():
 
 def test_add_record_route_0_8():
     outcome = run(RR + "route { addRecordRoute(); }", dialect="0.8",
-                  rcv=ReceiveInfo("10.1.2.3", 5070, "127.0.0.1", 5080))
+                  rcv=ReceiveInfo("192.0.2.13", 5070, "127.0.0.1", 5080))
     assert "INVITE sip:12345@foo.bar:6060 SIP/2.0\r\nRecord-Route: <sip:12345@127.0.0.1:5080;branch=0>\r\n" \
         in sent(outcome)
 
@@ -503,10 +503,10 @@ def test_the_route_set_we_record_is_the_one_we_follow():
     # The callee's BYE carries the recorded set as Route; with a second proxy after us it is
     # Route-driven, alone we are the last hop: SER 0.9 removes our Route and says false,
     # and the script forwards to the Request-URI like any other request.
-    two_proxies = run(SCRIPT, text=bye(f"{ours}, <sip:p2.example.net;lr>", ruri="sip:alice@10.1.2.3:5070"))
+    two_proxies = run(SCRIPT, text=bye(f"{ours}, <sip:p2.example.net;lr>", ruri="sip:alice@192.0.2.13:5070"))
     assert two_proxies.trace == ["in-dialog"]
     assert two_proxies.ctx.dst_uri == "sip:p2.example.net;lr"
-    alone = run(SCRIPT, text=bye(ours, ruri="sip:alice@10.1.2.3:5070"))
+    alone = run(SCRIPT, text=bye(ours, ruri="sip:alice@192.0.2.13:5070"))
     assert alone.trace == ["initial"]
     assert route_lines(alone) == []
-    assert (alone.uri, alone.ctx.dst_uri) == ("sip:alice@10.1.2.3:5070", None)
+    assert (alone.uri, alone.ctx.dst_uri) == ("sip:alice@192.0.2.13:5070", None)
