@@ -97,7 +97,7 @@ def serve(options) -> int:
     try:
         if not settings.fork:
             LOG.warning("listening on %s (one process: fork=no)", listening)
-            supervisor.run_worker(0)
+            supervisor.run_alone()
             return 0
         supervisor.start_workers()
         LOG.warning("listening on %s with %d workers", listening, supervisor.workers_count)

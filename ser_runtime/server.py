@@ -31,6 +31,7 @@ from ser_runtime.sender import Sender
 from ser_runtime.settings import Listener, Settings, SettingsError
 from ser_runtime.worker import Worker
 from stdlib_modules import rr
+from stdlib_modules.exports import TIMER_RANK, ModuleStartError
 from ser_script.checker import check_file
 from ser_script.compiler import BindError, CompiledScript, ScriptEnv, compile_script, config_myself
 
@@ -149,7 +150,29 @@ def compile_for(settings: Settings, result, sockets: Sockets) -> tuple[CompiledS
         lines = result.source.splitlines()
         raise StartError("\n".join(d.render(lines) for d in exc.diagnostics)) from None
     sender.onsend = script.route("onsend_route", "") if script.dialect == "2.0" else None
+    start_modules(script)
     return script, sender, myself
+
+
+def start_modules(script: CompiledScript) -> None:
+    """Each module's `start` hook, once, before forking (what SER's mod_init did beyond fixups)."""
+    for module, state in script.modules:
+        if module.start is None:
+            continue
+        try:
+            module.start(state)
+        except ModuleStartError as exc:
+            raise StartError(f"{module.name}: {exc}") from None
+
+
+def child_init(script: CompiledScript, rank: int) -> None:
+    for module, state in script.modules:
+        if module.child_init is not None:
+            module.child_init(state, rank)
+
+
+def module_timers(script: CompiledScript) -> list[tuple[float, object, object]]:
+    return [(m.timer_interval, m.timer, state) for m, state in script.modules if m.timer is not None]
 
 
 def _resolvable(resolver: Resolver, host: str, port: int | None) -> None:
@@ -185,6 +208,8 @@ class Supervisor:
     def start_workers(self) -> None:
         for index in range(self.workers_count):
             self._spawn(index)
+        if module_timers(self.script):
+            self._spawn(TIMER_RANK)
 
     def _spawn(self, index: int) -> None:
         pid = os.fork()
@@ -197,11 +222,20 @@ class Supervisor:
         try:
             for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_DFL)
-            self.run_worker(index)
+            child_init(self.script, index)
+            if index == TIMER_RANK:
+                run_timers(ModuleTimers(module_timers(self.script), time.monotonic()))
+            else:
+                self.run_worker(index)
             return 0
         except Exception as exc:
             LOG.critical("worker %d failed: %s: %s", index, type(exc).__name__, exc)
             return 1
+
+    def run_alone(self) -> None:
+        """fork=no: this process is worker 0 and runs the module timers too."""
+        child_init(self.script, 0)
+        self.run_worker(0)
 
     def run_worker(self, index: int) -> None:
         """One worker's loop; index 0 also owns the TCP/TLS connections."""
@@ -215,7 +249,9 @@ class Supervisor:
             relay = self.relay[0]
         self.sender.attach(shared, own, streams=streams, relay=None if index == 0 else self.relay[1])
         udp = [(s, l) for l, s in shared.items()] + [(s, l) for l, s in own.items()]
-        worker.serve(selector, udp, relay=relay, streams=streams)
+        # With fork=no the one process runs the module timers too.
+        timers = None if self.settings.fork else ModuleTimers(module_timers(self.script), time.monotonic())
+        worker.serve(selector, udp, relay=relay, streams=streams, timers=timers)
 
     def _stream_transport(self, selector, worker: Worker) -> StreamTransport:
         s = self.settings
@@ -262,7 +298,8 @@ class Supervisor:
             index = self.pids.pop(pid, None)
             if index is None:
                 continue
-            LOG.error("worker %d (pid %d) %s; starting a new one", index, pid, _exit_text(status))
+            name = "the timer process" if index == TIMER_RANK else f"worker {index}"
+            LOG.error("%s (pid %d) %s; starting a new one", name, pid, _exit_text(status))
             pause = RESPAWN_PAUSE - (time.monotonic() - self.started.get(index, 0))
             if pause > 0:
                 time.sleep(pause)
@@ -303,6 +340,39 @@ class Supervisor:
         self.workers_count = workers
         self.start_workers()
         LOG.warning("SIGHUP: %s reloaded", self.config_path)
+
+
+class ModuleTimers:
+    """Every module timer at its interval (SER's timer process); `tick` runs the due ones.
+
+    A timer that raises is logged and runs again at its next turn, so one
+    bad database round does not stop expiry for good.
+    """
+
+    def __init__(self, timers: list, now: float):
+        self.timers = timers
+        self.due = [now + interval for interval, _, _ in timers]
+
+    def next_deadline(self) -> float | None:
+        return min(self.due, default=None)
+
+    def tick(self, now: float) -> None:
+        for i, (interval, timer, state) in enumerate(self.timers):
+            if now >= self.due[i]:
+                self.due[i] = now + interval
+                try:
+                    timer(state, now)
+                except Exception as exc:
+                    LOG.error("timer of %s failed: %s: %s", timer.__module__, type(exc).__name__, exc)
+
+
+def run_timers(timers: ModuleTimers) -> None:
+    """The timer process's loop, until SIGTERM."""
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    while not stopping:
+        timers.tick(time.monotonic())
+        time.sleep(max(0.0, timers.next_deadline() - time.monotonic()))
 
 
 def _tls_contexts(settings: Settings):

@@ -127,7 +127,7 @@ class Worker:
     # --- the loop ---------------------------------------------------------------------------
 
     def serve(self, selector: selectors.BaseSelector, udp: list[tuple[socket.socket, Listener]],
-              relay: socket.socket | None = None, streams=None) -> None:
+              relay: socket.socket | None = None, streams=None, timers=None) -> None:
         """Run until SIGTERM: read every registered socket as it becomes readable."""
         for sock, listener in udp:
             sock.setblocking(False)
@@ -139,13 +139,16 @@ class Worker:
         wakeup = self._stop_on_sigterm(selector)
         try:
             while not self.stopping:
-                due = self.transactions.next_deadline()
+                dues = [self.transactions.next_deadline(), timers and timers.next_deadline()]
+                due = min((d for d in dues if d is not None), default=None)
                 timeout = 1.0 if due is None else min(1.0, max(0.0, due - time.monotonic()))
                 for key, events in selector.select(timeout):
                     key.data(events)
                 self.transactions.tick(time.monotonic())
                 if streams is not None:
                     streams.tick(time.monotonic())
+                if timers is not None:
+                    timers.tick(time.monotonic())
         finally:
             if streams is not None:
                 streams.close()

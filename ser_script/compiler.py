@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast as pyast
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ser_runtime import core_actions
@@ -30,6 +30,7 @@ from ser_script import ast
 from ser_script.binder import Binder, BindError, BoundCall, ScriptEnv, config_myself, route_key
 from ser_script.checker import CheckResult
 from ser_script.diagnostics import Diagnostic
+from stdlib_modules.exports import Module
 
 LOG = logging.getLogger("ser.script")
 
@@ -46,6 +47,8 @@ class CompiledScript:
     routes: dict[tuple[str, str], Callable[[RouteContext], int]]
     source: str                 # the generated Python, for `ser-check --python` and debugging
     missing: list[str]          # functions compiled as stubs (ScriptEnv.stub_missing)
+    # The loaded modules with what their `init` returned, for the server's lifecycle hooks.
+    modules: list[tuple[Module, object]] = field(default_factory=list)
 
     def route(self, kind: str = "route", label: str = "") -> Callable[[RouteContext], int] | None:
         return self.routes.get(route_key(kind, label))
@@ -67,7 +70,8 @@ def compile_script(result: CheckResult, env: ScriptEnv | None = None) -> Compile
     _map_lines(tree, line_map)
     exec(compile(tree, result.config.file, "exec"), namespace)
     routes = {key: namespace[name] for key, name in generator.route_names.items()}
-    return CompiledScript(result.dialect, routes, source, binder.missing)
+    modules = [(m, binder.module_states.get(m.name)) for m in binder.modules]
+    return CompiledScript(result.dialect, routes, source, binder.missing, modules)
 
 
 def fixup_diagnostics(result: CheckResult) -> list[Diagnostic]:

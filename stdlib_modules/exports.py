@@ -48,6 +48,9 @@ KIND_NAMES = {
     RouteKind.ONSEND: "onsend_route",
 }
 
+# The rank child_init gets in the timer process (SER's PROC_TIMER).
+TIMER_RANK = -1
+
 DIALECTS = ("0.8", "0.9", "2.0")
 ALL = frozenset(DIALECTS)
 V08 = frozenset({"0.8"})
@@ -55,6 +58,10 @@ V09 = frozenset({"0.9"})
 V20 = frozenset({"2.0"})
 V08_09 = frozenset({"0.8", "0.9"})
 V09_20 = frozenset({"0.9", "2.0"})
+
+
+class ModuleStartError(Exception):
+    """Why a module refuses to start in `ser` (a database it cannot reach, an old schema): one line."""
 
 
 class FixupError(ValueError):
@@ -128,6 +135,18 @@ class Module:
     # Called once at start-up with the module's parameter values by name
     # (defaults filled in); what it returns is the `state` fixups receive.
     init: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
+    # SER's mod_init split in two: `init` also runs in ser-check, so whatever
+    # touches the outside world (a database, a file) belongs in `start`, which
+    # only `ser` calls, once, before forking; it raises ModuleStartError.
+    start: Callable[[Any], None] | None = field(default=None, compare=False)
+    # SER's child_init: once in every worker after the fork (rank 0, 1, ...)
+    # and in the timer process (rank TIMER_RANK), for per-process resources.
+    child_init: Callable[[Any, int], None] | None = field(default=None, compare=False)
+    # SER's register_timer: `timer(state, now)` every `timer_interval`
+    # seconds, in the one timer process the supervisor forks when a loaded
+    # module has a timer.
+    timer: Callable[[Any, float], None] | None = field(default=None, compare=False)
+    timer_interval: float = 1.0
     # Other names the module registered under in some versions of a dialect,
     # which `modparam` matches as well (the last 0.8 vm module renamed itself
     # from "voicemail" to "vm").
