@@ -13,3 +13,6 @@ CORPUS = SHARED / "corpus" / "ser-cfg"
 def corpus_dir() -> Path:
     assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"
     return CORPUS
+
+
+pytest_plugins = ["tests.databases"]
