@@ -17,7 +17,8 @@ from pathlib import Path
 
 from stdlib_modules.exports import Module
 
-_NOT_MODULES = {"exports", "registry"}
+# Helpers the modules share, not SER modules: they export nothing to ser.cfg.
+_NOT_MODULES = {"exports", "registry", "digest"}
 
 
 class ModuleLoadError(Exception):

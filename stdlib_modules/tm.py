@@ -39,7 +39,8 @@ def _init(params: dict) -> TimerConfig:
         t2 = default.t2 if params["retr_timer2"] == 4 else float(params["retr_timer2"])
     return TimerConfig(t1=t1, t2=t2, fr_timer=params["fr_timer"] * scale,
                        fr_inv_timer=params["fr_inv_timer"] * scale, wt_timer=params["wt_timer"] * scale,
-                       delete_timer=params["delete_timer"] * scale)
+                       delete_timer=params["delete_timer"] * scale,
+                       noisy_ctimer=bool(params["noisy_ctimer"]))
 
 
 def _with_config(args: tuple, config) -> tuple:
@@ -105,16 +106,81 @@ def _label_fixup(args: tuple, config) -> tuple:
     return (str(args[0]).strip('"'), config if config is not None else TimerConfig())
 
 
-def t_on_failure(ctx, label: str, config) -> int:
-    """Arm failure_route[label] for the transaction of this request ("0" disarms)."""
-    manager = _manager(ctx, "t_on_failure", config)
-    return -1 if manager is None else manager.arm_failure(ctx, label)
+def _arm(route: str):
+    """t_on_failure, t_on_reply, t_on_branch: arm route[label] for this transaction ("0" disarms)."""
+    def arm(ctx, label: str, config) -> int:
+        manager = _manager(ctx, "t_on_" + route.split("_")[0], config)
+        return -1 if manager is None else manager.arm(ctx, route, label)
+    return arm
 
 
-def t_on_reply(ctx, label: str, config) -> int:
-    """Arm onreply_route[label] for the replies of this transaction ("0" disarms)."""
-    manager = _manager(ctx, "t_on_reply", config)
-    return -1 if manager is None else manager.arm_reply(ctx, label)
+def _forward_nonack(proto: int):
+    def forward_nonack(ctx, host: str, port: int, config) -> int:
+        """t_forward_nonack*: forward on the transaction t_newtran made (no 100 Trying)."""
+        manager = _manager(ctx, "t_forward_nonack", config)
+        return -1 if manager is None else manager.relay(ctx, proto, host, port, nonack=True)
+    return forward_nonack
+
+
+def t_forward_nonack_uri(ctx, config) -> int:
+    manager = _manager(ctx, "t_forward_nonack_uri", config)
+    return -1 if manager is None else manager.relay(ctx, PROTO_NONE, nonack=True)
+
+
+def _replicate(proto: int):
+    def replicate(ctx, host: str, port: int, config) -> int:
+        """t_replicate*: a copy of the request to host:port; its answers are not relayed."""
+        manager = _manager(ctx, "t_replicate", config)
+        return -1 if manager is None else manager.replicate(ctx, proto, host, port)
+    return replicate
+
+
+def t_release(ctx, config) -> int:
+    manager = _manager(ctx, "t_release", config)
+    return -1 if manager is None else manager.release(ctx)
+
+
+def t_flush_flags(ctx, config) -> int:
+    manager = _manager(ctx, "t_flush_flags", config)
+    return -1 if manager is None else manager.flush_flags(ctx)
+
+
+def _ms_fixup(args: tuple, config) -> tuple:
+    """t_set_fr's milliseconds as seconds (0 keeps the module's value)."""
+    values = []
+    for position, value in enumerate(args):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise FixupError(f"'{value}' is not a number of milliseconds", position) from None
+        if number < 0:
+            raise FixupError(f"{number} is negative", position)
+        values.append(number / 1000)
+    if len(values) == 1:
+        values.append(0)
+    return (*values, config if config is not None else TimerConfig())
+
+
+def t_set_fr(ctx, fr_inv_timer: float, fr_timer: float, config) -> int:
+    """t_set_fr(inv [, fr]) (2.0): this transaction's timeouts, in ms; 0 keeps the default."""
+    manager = _manager(ctx, "t_set_fr", config)
+    return -1 if manager is None else manager.set_fr(ctx, fr_inv_timer, fr_timer)
+
+
+def _branch_test(name: str, test):
+    """The 2.0 failure_route tests on the failed branch (t_branch_*) or on any branch (t_any_*)."""
+    def check(ctx, config) -> int:
+        manager = _manager(ctx, name, config)
+        if manager is None:
+            return -1
+        if name.startswith("t_branch_"):
+            branch = manager.failed_branch(ctx)
+            branches = [] if branch is None else [branch]
+        else:
+            tx = manager.current(ctx)
+            branches = [] if tx is None else tx.branches
+        return 1 if any(test(b) for b in branches) else -1
+    return check
 
 
 def _status_regex_fixup(args: tuple, config) -> tuple:
@@ -171,8 +237,8 @@ EXPORTS = Module(
            impl=_relay_to(PROTO_TCP), fixup=_host_port_fixup),
         fn("t_relay_to_tls", 2, R | F, doc="relay statefully to host, port over TLS",
            impl=_relay_to(PROTO_TLS), fixup=_host_port_fixup),
-        fn("t_relay_to", 2, R, dialects=V08,
-           doc="2002: relay statefully to host, port (later t_relay_to_udp)"),
+        fn("t_relay_to", 2, R, dialects=V08, doc="2002: relay statefully to host, port (later t_relay_to_udp)",
+           impl=_relay_to(PROTO_UDP), fixup=_host_port_fixup),
         fn("t_relay_to", 2, R, dialects=V20, doc="relay statefully to proto:host:port"),
         fn("t_relay_cancel", 0, R, dialects=V20, doc="relay a CANCEL matching an existing INVITE transaction"),
         fn("t_newtran", 0, R, doc="create a transaction (UAS); 0 stops the script on a retransmission",
@@ -183,36 +249,50 @@ EXPORTS = Module(
         fn("t_lookup_cancel", 0, R, dialects=V20, doc="does the INVITE transaction a CANCEL refers to exist"),
         fn("t_retransmit_reply", 0, R, doc="resend the last reply of the transaction",
            impl=t_retransmit_reply, fixup=_with_config),
-        fn("t_release", 0, R, doc="put the transaction on the wait timer"),
-        fn("t_replicate", 2, R, doc="statefully copy the request to host, port"),
-        fn("t_replicate_udp", 2, R, doc="t_replicate over UDP"),
-        fn("t_replicate_tcp", 2, R, doc="t_replicate over TCP"),
-        fn("t_replicate_tls", 2, R, doc="t_replicate over TLS"),
+        fn("t_release", 0, R, doc="put the transaction on the wait timer", impl=t_release, fixup=_with_config),
+        fn("t_replicate", 2, R, doc="statefully copy the request to host, port",
+           impl=_replicate(PROTO_NONE), fixup=_host_port_fixup),
+        fn("t_replicate_udp", 2, R, doc="t_replicate over UDP", impl=_replicate(PROTO_UDP), fixup=_host_port_fixup),
+        fn("t_replicate_tcp", 2, R, doc="t_replicate over TCP", impl=_replicate(PROTO_TCP), fixup=_host_port_fixup),
+        fn("t_replicate_tls", 2, R, doc="t_replicate over TLS", impl=_replicate(PROTO_TLS), fixup=_host_port_fixup),
         fn("t_replicate_to", 2, R, dialects=V20, doc="t_replicate to proto, host:port"),
-        fn("t_forward_nonack", 2, R, doc="low-level stateful forward of a non-ACK to host, port"),
-        fn("t_forward_nonack_uri", 0, R, doc="t_forward_nonack to the R-URI"),
-        fn("t_forward_nonack_udp", 2, R, doc="t_forward_nonack over UDP"),
-        fn("t_forward_nonack_tcp", 2, R, doc="t_forward_nonack over TCP"),
-        fn("t_forward_nonack_tls", 2, R, doc="t_forward_nonack over TLS"),
+        fn("t_forward_nonack", 2, R, doc="low-level stateful forward of a non-ACK to host, port",
+           impl=_forward_nonack(PROTO_NONE), fixup=_host_port_fixup),
+        fn("t_forward_nonack_uri", 0, R, doc="t_forward_nonack to the R-URI",
+           impl=t_forward_nonack_uri, fixup=_with_config),
+        fn("t_forward_nonack_udp", 2, R, doc="t_forward_nonack over UDP",
+           impl=_forward_nonack(PROTO_UDP), fixup=_host_port_fixup),
+        fn("t_forward_nonack_tcp", 2, R, doc="t_forward_nonack over TCP",
+           impl=_forward_nonack(PROTO_TCP), fixup=_host_port_fixup),
+        fn("t_forward_nonack_tls", 2, R, doc="t_forward_nonack over TLS",
+           impl=_forward_nonack(PROTO_TLS), fixup=_host_port_fixup),
         fn("t_forward_nonack_to", 2, R, dialects=V20, doc="t_forward_nonack to proto, host:port"),
         fn("t_on_negative", 1, R, dialects=V08, doc="0.8.9 name of t_on_failure (arms reply_route[n])"),
         fn("t_on_failure", 1, R | F | O, doc="arm failure_route[n] for this transaction ('0' disarms)",
-           impl=t_on_failure, fixup=_label_fixup),
+           impl=_arm("failure_route"), fixup=_label_fixup),
         fn("t_on_reply", 1, R | F | O, doc="arm onreply_route[n] for replies of this transaction",
-           impl=t_on_reply, fixup=_label_fixup),
-        fn("t_on_branch", 1, R | F, dialects=V20, doc="arm branch_route[n] for each outgoing branch"),
+           impl=_arm("reply_route"), fixup=_label_fixup),
+        fn("t_on_branch", 1, R | F, dialects=V20, doc="arm branch_route[n] for each outgoing branch",
+           impl=_arm("branch_route"), fixup=_label_fixup),
         fn("t_check_status", 1, R | F | O, doc="regex against the status code of the current reply",
            impl=t_check_status, fixup=_status_regex_fixup),
         fn("t_setflag", 1, R, dialects=V08, doc="2002: set a transaction flag (pre-0.8.9 tm)"),
-        fn("t_flush_flags", 0, R | F, dialects=V08, doc="0.8.14: copy message flags to the transaction"),
+        fn("t_flush_flags", 0, R | F, dialects=V08, doc="0.8.14: copy message flags to the transaction",
+           impl=t_flush_flags, fixup=_with_config),
         fn("t_write_req", 2, R | F, dialects=V09_20, doc="hand the request to an application over a FIFO: fifo, app"),
         fn("t_write_unix", 2, R | F, dialects=V09_20, doc="hand the request to an application over a unix socket"),
-        fn("t_set_fr", 1, _RFOB, dialects=V20, doc="set the INVITE final-response timeout (ms) of this transaction"),
-        fn("t_set_fr", 2, _RFOB, dialects=V20, doc="set fr_inv and fr timeouts (ms) of this transaction"),
-        fn("t_branch_timeout", 0, F, dialects=V20, doc="the failed branch timed out"),
-        fn("t_branch_replied", 0, F, dialects=V20, doc="the failed branch received a reply"),
-        fn("t_any_timeout", 0, _RFOB, dialects=V20, doc="any branch timed out"),
-        fn("t_any_replied", 0, _RFOB, dialects=V20, doc="any branch received a reply"),
+        fn("t_set_fr", 1, _RFOB, dialects=V20, doc="set the INVITE final-response timeout (ms) of this transaction",
+           impl=t_set_fr, fixup=_ms_fixup),
+        fn("t_set_fr", 2, _RFOB, dialects=V20, doc="set fr_inv and fr timeouts (ms) of this transaction",
+           impl=t_set_fr, fixup=_ms_fixup),
+        fn("t_branch_timeout", 0, F, dialects=V20, doc="the failed branch timed out",
+           impl=_branch_test("t_branch_timeout", lambda b: b.timed_out), fixup=_with_config),
+        fn("t_branch_replied", 0, F, dialects=V20, doc="the failed branch received a reply",
+           impl=_branch_test("t_branch_replied", lambda b: b.replied), fixup=_with_config),
+        fn("t_any_timeout", 0, _RFOB, dialects=V20, doc="any branch timed out",
+           impl=_branch_test("t_any_timeout", lambda b: b.timed_out), fixup=_with_config),
+        fn("t_any_replied", 0, _RFOB, dialects=V20, doc="any branch received a reply",
+           impl=_branch_test("t_any_replied", lambda b: b.replied), fixup=_with_config),
         fn("t_is_canceled", 0, _RFOB, dialects=V20, doc="the transaction was canceled",
            impl=t_is_canceled, fixup=_with_config),
     ),

@@ -278,6 +278,18 @@ class SipMessage(Layout):
                 raise SipParseError("edit outside the message", start)
         self._edits().set_tagged(tag, edits)
 
+    def checkpoint(self) -> tuple:
+        """The edits and the new Request-URI as they are now, for `rollback`.
+
+        tm's branch_route edits one outgoing branch: what it changes is taken
+        back before the next branch is built.
+        """
+        return self.new_ruri, self._edits().snapshot()
+
+    def rollback(self, checkpoint: tuple) -> None:
+        self.new_ruri, snapshot = checkpoint
+        self._edits().restore(snapshot)
+
     def edit_tags(self) -> set[str]:
         """The tags edits are recorded under."""
         return set() if self._splices is None else self._splices.tags()

@@ -48,6 +48,13 @@ class Splices:
         for start, end, data in edits:
             self._append(start, end, data, tag)
 
+    def snapshot(self) -> tuple:
+        return list(self._items), self._count
+
+    def restore(self, snapshot: tuple) -> None:
+        items, self._count = snapshot
+        self._items = list(items)
+
     def tags(self) -> set[str]:
         return {item[4] for item in self._items if item[4] is not None}
 

@@ -132,6 +132,15 @@ class _Machine:
                 actions += getattr(self, "_timer_" + name)(now)
         return actions
 
+    def release(self, now: float) -> None:
+        """Stop every timer and terminate without a word (SER's put_on_wait).
+
+        The table keeps the transaction `wt_timer` more, so what still
+        arrives for it matches and is absorbed rather than forwarded.
+        """
+        if self.state is not State.TERMINATED:
+            self._terminate(now)
+
     def transport_error(self, now: float) -> list[Action]:
         """The transport could not send one of this transaction's messages."""
         if self.state is State.TERMINATED:

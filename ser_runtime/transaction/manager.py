@@ -66,8 +66,22 @@ Timers: Timers B and F are SER's `fr_timer`, bounded by the RFC's 64*T1
 Also: `status_for` (t_check_status: the reply in onreply_route, the best
 final so far in failure_route), `retransmit_reply`, `current`.
 
-Not yet (later slices): t_release, branch_route, t_set_fr, 401/407
-aggregation.
+Timer C and noisy_ctimer: as SER's final_response_handler, an INVITE with
+a single branch that rang, no failure_route armed and `noisy_ctimer` 0
+(the default) is put on the wait timer silently when Timer C fires: no
+CANCEL, no 408, and the callee's answer still reaches the caller.  Any
+other timeout gives the branch a local 408 and CANCELs it.
+
+The rest of tm's table: `relay(nonack=True)` is t_forward_nonack (a
+transaction t_newtran made, no 100); `release` is t_release (SER's
+put_on_wait); `replicate` is t_replicate (a client transaction of its
+own, answers end here); `arm` stores t_on_failure/t_on_reply/t_on_branch
+labels and `set_fr` t_set_fr's timeouts, on the transaction or, before
+t_relay made it, in `Armed` for the message.  branch_route (2.0) runs
+before each branch is sent; what it changes is rolled back afterwards
+(`SipMessage.checkpoint`), and `drop` there drops that branch only.  A
+401/407 going upstream carries the challenges of every branch (§16.7
+step 7).
 """
 
 from __future__ import annotations
@@ -76,7 +90,7 @@ import heapq
 import itertools
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ser_runtime import forward
 from ser_runtime.context import PROTO_NONE, PROTO_UDP, ReceiveInfo, RouteContext
@@ -95,6 +109,7 @@ from .timers import TimerConfig
 LOG = logging.getLogger("ser.tm")
 TRYING = "trying -- your call is important to us"   # SER tm's 100 reason phrase
 LOCAL_TIMEOUT = 408
+DROPPED = "dropped"   # a branch branch_route or onsend_route dropped
 
 
 @dataclass(eq=False)
@@ -115,6 +130,7 @@ class ServerTx:
     canceled: bool = False               # CANCEL received or a 2xx came: cancel what rings
     failure_route: str | None = None     # t_on_failure's label, armed
     reply_route: str | None = None       # t_on_reply's label, armed
+    branch_route: str | None = None      # t_on_branch's label (2.0), armed
     relayed_ruri: str | None = None      # the Request-URI as first relayed, for failure_route
     flags: int = 0                       # the message flags at t_relay, for failure_route
 
@@ -131,7 +147,20 @@ class ClientBranch:
     final: int | None = None             # final status (408 for a local timeout)
     final_reply: bytes | None = None     # the final response as passed up (None: local)
     provisional: bool = False            # a 1xx has arrived
+    replied: bool = False                # any response has arrived (100 included)
+    timed_out: bool = False              # Timer B, C or F gave it its final 408
     cancel_sent: bool = False
+
+
+@dataclass
+class Armed:
+    """What the script set for a request's transaction before t_relay made it."""
+
+    msg: SipMessage
+    failure_route: str | None = None
+    reply_route: str | None = None
+    branch_route: str | None = None
+    timers: dict = field(default_factory=dict)   # t_set_fr: TimerConfig fields to override
 
 
 @dataclass(eq=False)
@@ -142,6 +171,16 @@ class CancelBranch:
     listener: Listener
     request: bytes
     machine: NonInviteClient
+
+
+@dataclass(eq=False)
+class ReplicaBranch:
+    """A copy t_replicate sends: a client transaction of its own whose answers end here."""
+
+    target: Target
+    listener: Listener
+    request: bytes
+    machine: InviteClient | NonInviteClient
 
 
 def tm_branch(msg: SipMessage, index: int) -> str:
@@ -158,8 +197,7 @@ class TransactionManager:
         self.sender = sender
         # find_route(kind, label) -> compiled route function or None (CompiledScript.route).
         self.find_route = find_route
-        self._armed: tuple[SipMessage, str] | None = None   # t_on_failure before the transaction
-        self._armed_reply: tuple[SipMessage, str] | None = None   # t_on_reply before it
+        self._armed: Armed | None = None                    # t_on_* and t_set_fr before the transaction
         self._failure_tx: ServerTx | None = None            # whose failure_route is running
         self.config = config
         self.clock = clock
@@ -178,8 +216,7 @@ class TransactionManager:
 
     def absorb(self, msg: SipMessage, rcv: ReceiveInfo, now: float | None = None) -> bool:
         """True when the request belongs to an existing server transaction and was dealt with."""
-        self._armed = None  # a t_on_failure of the previous message never outlives it
-        self._armed_reply = None
+        self._armed = None  # what the script armed for the previous message never outlives it
         if not len(self.table):
             return False  # a stateless proxy pays nothing for tm
         try:
@@ -218,42 +255,72 @@ class TransactionManager:
         except (ResolveError, SipParseError, SendError) as exc:
             LOG.error("no transaction for %s: cannot reply to it: %s", msg.method, exc)
             return None, False
+        armed = self._armed if self._armed is not None and self._armed.msg is msg else Armed(msg)
+        self._armed = None
         config = self.config.for_transport(ctx.rcv.proto != PROTO_UDP)
+        if armed.timers:
+            config = replace(config, **armed.timers)
         machine = InviteServer(config) if msg.method == "INVITE" else NonInviteServer(config)
-        tx = ServerTx(msg, ctx.rcv, ctx.force_rport, machine, target, listener, config)
+        tx = ServerTx(msg, ctx.rcv, ctx.force_rport, machine, target, listener, config,
+                      failure_route=armed.failure_route, reply_route=armed.reply_route,
+                      branch_route=armed.branch_route)
         try:
             tx.entry = self.table.add_server(msg, machine, tx)
         except (DuplicateTransaction, TableFull, ValueError) as exc:
             LOG.error("no transaction for %s: %s", msg.method, exc)
             return None, False
-        if self._armed is not None and self._armed[0] is msg:
-            tx.failure_route = self._armed[1]
-        if self._armed_reply is not None and self._armed_reply[0] is msg:
-            tx.reply_route = self._armed_reply[1]
-        self._armed = self._armed_reply = None
         return tx, True
 
-    def arm_failure(self, ctx: RouteContext, label: str | None) -> int:
-        """t_on_failure: run failure_route[label] when every branch failed; None/"0" disarms."""
+    def arm(self, ctx: RouteContext, route: str, label: str | None) -> int:
+        """t_on_failure, t_on_reply, t_on_branch: arm the `route` ("failure_route", ...) of the
+        request's transaction, or of the one t_relay will make; None or "0" disarms."""
         label = None if label in (None, "", "0") else str(label)
-        tx = self._failure_tx if self._failure_tx is not None and self._failure_tx.request is ctx.msg \
-            else self.lookup(ctx.msg)
-        if tx is not None:
-            tx.failure_route = label
-        else:
-            self._armed = (ctx.msg, label) if label is not None else None
+        setattr(self._settable(ctx), route, label)
         return 1
 
-    def arm_reply(self, ctx: RouteContext, label: str | None) -> int:
-        """t_on_reply: run onreply_route[label] for each reply of the branches; None/"0" disarms."""
-        label = None if label in (None, "", "0") else str(label)
+    def set_fr(self, ctx: RouteContext, fr_inv_timer: float, fr_timer: float | None) -> int:
+        """t_set_fr (2.0): this transaction's fr_inv_timer (and fr_timer); 0 keeps the default."""
+        timers = {name: value for name, value in (("fr_inv_timer", fr_inv_timer), ("fr_timer", fr_timer))
+                  if value}
+        target = self._settable(ctx)
+        if isinstance(target, ServerTx):
+            target.config = replace(target.config, **timers)
+        else:
+            target.timers.update(timers)
+        return 1
+
+    def _settable(self, ctx: RouteContext) -> ServerTx | Armed:
+        """The request's transaction, or what will be armed on it when t_relay makes it."""
         tx = self._failure_tx if self._failure_tx is not None and self._failure_tx.request is ctx.msg \
             else self.lookup(ctx.msg)
         if tx is not None:
-            tx.reply_route = label
-        else:
-            self._armed_reply = (ctx.msg, label) if label is not None else None
+            return tx
+        if self._armed is None or self._armed.msg is not ctx.msg:
+            self._armed = Armed(ctx.msg)
+        return self._armed
+
+    def release(self, ctx: RouteContext, now: float | None = None) -> int:
+        """t_release: stop the transaction's timers and put it on the wait timer."""
+        tx = self.current(ctx)
+        if tx is None:
+            return -1
+        now = self.clock() if now is None else now
+        self._put_on_wait(tx, now)
         return 1
+
+    def flush_flags(self, ctx: RouteContext) -> int:
+        """t_flush_flags (0.8): the message flags now become the transaction's (failure_route sees them)."""
+        tx = self.current(ctx)
+        if tx is None:
+            return -1
+        tx.flags = ctx.flags
+        return 1
+
+    def failed_branch(self, ctx: RouteContext) -> ClientBranch | None:
+        """The branch failure_route runs for (SER 2.0's picked branch): the best final so far."""
+        tx = self.current(ctx)
+        finals = [b for b in tx.branches if b.final is not None] if tx is not None else []
+        return best_branch(finals) if finals else None
 
     def current(self, ctx: RouteContext) -> ServerTx | None:
         """The transaction of ctx.msg: the one whose failure_route runs, or the table's."""
@@ -287,9 +354,17 @@ class TransactionManager:
         return 1 if self._local_reply(tx, code, reason, extra_headers, now) else -1
 
     def relay(self, ctx: RouteContext, proto: int = PROTO_NONE, host: str | None = None,
-              port: int | None = None, now: float | None = None) -> int:
-        """t_relay: forward statefully to host:port or the Request-URI (see tm's return codes)."""
+              port: int | None = None, now: float | None = None, nonack: bool = False) -> int:
+        """t_relay: forward statefully to host:port or the Request-URI (see tm's return codes).
+
+        `nonack` is t_forward_nonack: the script made the transaction with
+        t_newtran, so there must be one, and no 100 Trying is sent.
+        """
         msg = ctx.msg
+        if nonack and (msg.method == "ACK" or self.current(ctx) is None):
+            LOG.error("t_forward_nonack: %s", "an ACK is not forwarded statefully" if msg.method == "ACK"
+                      else "no transaction: call t_newtran first")
+            return -1
         if msg.method == "ACK":
             # An ACK reaching the script acknowledges a 2xx: end to end, no transaction.
             return self.sender.forward(ctx, proto, host, port)
@@ -307,7 +382,7 @@ class TransactionManager:
         in_failure = tx is self._failure_tx
         if tx.branches and not in_failure:
             return 1  # a retransmission the worker did not absorb: nothing more to do
-        if created and msg.method == "INVITE":
+        if created and msg.method == "INVITE" and not nonack:
             self._local_reply(tx, 100, TRYING, (), now)
         if tx.relayed_ruri is None:
             tx.relayed_ruri, tx.flags = msg.current_ruri, ctx.flags
@@ -325,12 +400,14 @@ class TransactionManager:
                         continue
                     ctx.dst_uri = None
                     branch_code = self._add_branch(tx, ctx, proto, host, port, now)
-                    code = branch_code if code is not True else code
+                    code = code if code is True or branch_code is DROPPED else branch_code
             finally:
                 ctx.dst_uri = dst_uri
                 msg.new_ruri = ruri
         if code is True:
             return 1
+        if code is DROPPED:
+            return self._all_dropped(tx, created)
         if len(tx.branches) == first and not tx.final_sent:
             status, reason = code
             if in_failure:
@@ -339,8 +416,36 @@ class TransactionManager:
             return 0
         return 1
 
+    def _all_dropped(self, tx: ServerTx, created: bool) -> int:
+        """branch_route or onsend_route dropped every branch: as if t_relay had not been called,
+        so the script may still answer the request statelessly."""
+        if created and not tx.branches and not tx.final_sent and tx.entry is not None:
+            self.table.remove(tx.entry)
+        return -1
+
     def _add_branch(self, tx: ServerTx, ctx: RouteContext, proto, host, port, now):
-        """Send the request on a new branch: True, or (status, reason) of what went wrong."""
+        """Send the request on a new branch after its branch_route: True, DROPPED, or
+        (status, reason) of what went wrong.  What branch_route changes is this branch's only."""
+        if tx.branch_route is None:
+            return self._send_branch(tx, ctx, proto, host, port, now)
+        route = self.find_route("branch_route", tx.branch_route) if self.find_route is not None else None
+        if route is None:
+            LOG.error("t_on_branch: no branch_route[%s]", tx.branch_route)
+            return self._send_branch(tx, ctx, proto, host, port, now)
+        checkpoint, dst_uri, flags = ctx.msg.checkpoint(), ctx.dst_uri, ctx.flags
+        try:
+            code = route(ctx)
+            if code == 0 or ctx.exit:
+                return DROPPED
+            return self._send_branch(tx, ctx, proto, host, port, now)
+        except Exception as exc:  # a bug in the route drops this branch, not the transaction
+            LOG.error("internal error in branch_route[%s]: %s: %s", tx.branch_route, type(exc).__name__, exc)
+            return DROPPED
+        finally:
+            ctx.msg.rollback(checkpoint)
+            ctx.dst_uri, ctx.flags, ctx.exit = dst_uri, flags, False
+
+    def _send_branch(self, tx: ServerTx, ctx: RouteContext, proto, host, port, now):
         msg = ctx.msg
         branch = tm_branch(msg, len(tx.branches))
         try:
@@ -352,7 +457,7 @@ class TransactionManager:
             LOG.error("t_relay: %s", exc)
             return 500, "Server Internal Error"
         if not self.sender.onsend_allows(ctx, listener, target):
-            return True
+            return DROPPED
         config = tx.config.for_transport(target.proto != PROTO_UDP)
         machine = InviteClient(config) if msg.method == "INVITE" else NonInviteClient(config)
         client = ClientBranch(tx, target, listener, data, machine)
@@ -369,6 +474,37 @@ class TransactionManager:
                 return 500, "Server Internal Error"
         self._schedule(entry)
         return True
+
+    def replicate(self, ctx: RouteContext, proto: int, host: str, port: int, now: float | None = None) -> int:
+        """t_replicate: send a copy of the request to host:port as a client transaction of its own.
+
+        Nothing of it goes upstream and the request keeps no server
+        transaction: the script answers it as usual (REGISTER replicated to a
+        backup registrar, then save()).
+        """
+        msg = ctx.msg
+        if msg.method in ("ACK", "CANCEL"):
+            LOG.error("t_replicate: %s is not replicated statefully", msg.method)
+            return -1
+        now = self.clock() if now is None else now
+        branch = forward.COOKIE + "rp" + forward.branch_id(msg)[len(forward.COOKIE) + 2:]
+        try:
+            target, listener, data = self.sender.request_for(ctx, proto, host, port, branch)
+        except (ResolveError, SipParseError, SendError) as exc:
+            LOG.error("t_replicate: %s", exc)
+            return -1
+        config = self.config.for_transport(target.proto != PROTO_UDP)
+        machine = InviteClient(config) if msg.method == "INVITE" else NonInviteClient(config)
+        try:
+            entry = self.table.add_client(branch, msg.method, machine, ReplicaBranch(target, listener, data, machine))
+        except (DuplicateTransaction, TableFull) as exc:
+            LOG.error("t_replicate: %s", exc)
+            return -1
+        if Transmit(Kind.REQUEST) in machine.start(now) and not self._send(target, data, listener, True):
+            self.table.remove(entry)
+            return -1
+        self._schedule(entry)
+        return 1
 
     # --- CANCEL -----------------------------------------------------------------------------
 
@@ -451,7 +587,7 @@ class TransactionManager:
             entry = self.table.lookup_response(msg)
         except SipParseError:
             return False
-        if entry is None or not isinstance(entry.data, (ClientBranch, CancelBranch)):
+        if entry is None or not isinstance(entry.data, (ClientBranch, CancelBranch, ReplicaBranch)):
             return False
         now = self.clock() if now is None else now
         try:
@@ -459,9 +595,12 @@ class TransactionManager:
         except ValueError:
             return True
         branch = entry.data
-        if isinstance(branch, CancelBranch):
+        if isinstance(branch, (CancelBranch, ReplicaBranch)):
+            if Transmit(Kind.ACK) in actions:
+                self._send_ack(branch, msg)
             self._schedule(entry)
-            return True  # the answer to our CANCEL ends here
+            return True  # answers to our CANCELs and to t_replicate end here
+        branch.replied = True
         for action in actions:
             if isinstance(action, PassUp):
                 if not self._run_reply_route(branch.server, msg, rcv, action.status):
@@ -519,7 +658,7 @@ class TransactionManager:
         if best.final_reply is None:
             self._local_reply(tx, best.final, "Request Timeout", (), now)
         else:
-            self._respond(tx, best.final, best.final_reply, now)
+            self._respond(tx, best.final, _with_challenges(best, tx.branches), now)
 
     def _run_failure_route(self, tx: ServerTx, now: float) -> bool:
         """Run the armed failure route; True when it added branches that are still pending."""
@@ -597,7 +736,7 @@ class TransactionManager:
             actions = entry.machine.tick(now)
             if isinstance(entry.data, ServerTx):
                 self._server_actions(entry.data, actions)
-            elif isinstance(entry.data, CancelBranch):
+            elif isinstance(entry.data, (CancelBranch, ReplicaBranch)):
                 if Transmit(Kind.REQUEST) in actions:
                     self._send(entry.data.target, entry.data.request, entry.data.listener, True)
             else:
@@ -612,12 +751,22 @@ class TransactionManager:
             if action == Transmit(Kind.REQUEST):
                 self._send(branch.target, branch.request, branch.listener, True)
             elif isinstance(action, Timeout) and branch.final is None:
+                if action.timer == "C" and _goes_silent(branch.server):
+                    LOG.debug("fr_inv_timer: transaction dropped silently (noisy_ctimer is 0)")
+                    self._put_on_wait(branch.server, now)
+                    continue
                 # B/F: no final response; C: none after a provisional, so CANCEL it too.
                 LOG.info("branch timed out (Timer %s): 408", action.timer)
                 if action.timer == "C":
                     self._cancel_branch(branch, now)
-                branch.final = LOCAL_TIMEOUT
+                branch.final, branch.timed_out = LOCAL_TIMEOUT, True
                 self._maybe_final(branch.server, now)
+
+    def _put_on_wait(self, tx: ServerTx, now: float) -> None:
+        """SER's put_on_wait: no more timers or replies of ours; the table forgets it after wt_timer."""
+        tx.machine.release(now)
+        for branch in tx.branches:
+            branch.machine.release(now)
 
     def _schedule(self, entry: Entry) -> None:
         due = entry.machine.next_deadline
@@ -628,6 +777,33 @@ class TransactionManager:
 
     def _send(self, target: Target, data: bytes, listener: Listener, private: bool) -> bool:
         return self.sender.send(target, data, listener, private=private)
+
+
+def _goes_silent(tx: ServerTx) -> bool:
+    """SER's rule (final_response_handler): an INVITE with a single branch that rang, no
+    failure_route armed and noisy_ctimer off is dropped without a CANCEL or a 408."""
+    return (tx.request.method == "INVITE" and len(tx.branches) == 1 and tx.failure_route is None
+            and not tx.config.noisy_ctimer)
+
+
+def _with_challenges(best: ClientBranch, branches: list[ClientBranch]) -> bytes:
+    """RFC 3261 §16.7 step 7: a 401/407 going upstream carries the challenges of every branch
+    that answered 401 or 407, so the UAC can answer them all at once."""
+    if best.final not in (401, 407):
+        return best.final_reply
+    extra = []
+    for other in branches:
+        if other is best or other.final not in (401, 407) or other.final_reply is None:
+            continue
+        try:
+            reply = SipMessage.parse(other.final_reply)
+        except SipParseError:
+            continue
+        extra += _raw(reply, "www-authenticate") + _raw(reply, "proxy-authenticate")
+    if not extra:
+        return best.final_reply
+    head, sep, body = best.final_reply.partition(b"\r\n\r\n")
+    return head + b"".join(b"\r\n" + line for line in extra) + sep + body
 
 
 def best_branch(branches: list[ClientBranch]) -> ClientBranch:

@@ -41,6 +41,10 @@ class TimerConfig:
     wt_timer: float = 5.0
     delete_timer: float = 2.0
     reliable: bool = False
+    # tm's noisy_ctimer: when Timer C fires on an INVITE with one branch and
+    # no failure_route, SER by default drops the transaction silently and
+    # lets the callee's answer, whenever it comes, pass statelessly.
+    noisy_ctimer: bool = False
 
     def for_transport(self, reliable: bool) -> TimerConfig:
         """The same values for a reliable or an unreliable transport."""

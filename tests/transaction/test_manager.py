@@ -320,8 +320,19 @@ def test_a_cancel_without_transaction_is_relayed(call):
     assert recv(uas).method == "CANCEL"
 
 
-def test_timer_c_cancels_the_branch_and_408s_upstream(call):
-    proxy, uac, uas = call
+NOISY = 'loadmodule "tm.so"\nmodparam("tm", "noisy_ctimer", 1)\nroute { t_relay(); }\n'
+
+
+@pytest.fixture
+def noisy_call():
+    proxy, uac, uas = Proxy(NOISY), udp(), udp()
+    yield proxy, uac, uas
+    for thing in (proxy, uac, uas):
+        thing.close()
+
+
+def test_timer_c_cancels_the_branch_and_408s_upstream(noisy_call):
+    proxy, uac, uas = noisy_call
     _, _, forwarded = send_invite(proxy, uac, uas)
     to_proxy(proxy, uas, answer(forwarded, "180 Ringing"))
     assert recv(uac).status == 180
@@ -580,7 +591,7 @@ def test_fr_timer_gives_a_408_without_any_answer():
 
 
 def test_fr_inv_timer_takes_over_after_a_provisional():
-    proxy, uac, uas = Proxy('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 1)\n'
+    proxy, uac, uas = Proxy('loadmodule "tm.so"\nmodparam("tm", "fr_timer", 1)\nmodparam("tm", "noisy_ctimer", 1)\n'
                             'modparam("tm", "fr_inv_timer", 3)\nroute { t_relay(); }\n'), udp(), udp()
     try:
         _, _, forwarded = send_invite(proxy, uac, uas)
