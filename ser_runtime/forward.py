@@ -101,8 +101,11 @@ def received_edits(msg: SipMessage, rcv: ReceiveInfo, force_rport: bool,
 
 
 def request_bytes(msg: SipMessage, via: str, rcv: ReceiveInfo, force_rport: bool, stream: bool,
-                  names_source=None) -> bytes:
-    """The request as forwarded: pending script edits, received=/rport=, our Via on top."""
+                  names_source=None, sending: tuple | None = None) -> bytes:
+    """The request as forwarded: pending script edits, received=/rport=, our Via on top.
+
+    `sending` is the (ip, port, proto) it leaves from (SipMessage.set_send_edits).
+    """
     first_via = msg.header("via")
     edits = received_edits(msg, rcv, force_rport, names_source)
     line = f"Via: {via}\r\n".encode()
@@ -110,7 +113,7 @@ def request_bytes(msg: SipMessage, via: str, rcv: ReceiveInfo, force_rport: bool
     if stream and msg.content_length is None:
         length = f"Content-Length: {msg.body_end - msg.body_start}\r\n".encode()
         edits.append((msg.headers_end, msg.headers_end, length))
-    return msg.serialize(edits)
+    return msg.serialize(edits, sending)
 
 
 def reply_bytes(msg: SipMessage, stream: bool) -> bytes:

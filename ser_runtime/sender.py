@@ -95,7 +95,7 @@ class Sender:
         listener = self._listener(ctx, target)
         via = self._via(ctx, listener, target.proto, branch)
         data = forward.request_bytes(ctx.msg, via, ctx.rcv, ctx.force_rport, target.proto in STREAMS,
-                                     self.names_source)
+                                     self.names_source, (listener.ip, listener.port, target.proto))
         return target, listener, data
 
     def send_unchanged(self, ctx: RouteContext, proto: int, host: str, port: int | None) -> int:

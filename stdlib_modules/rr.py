@@ -38,11 +38,14 @@ What SER's rr module does, kept here on purpose:
   message; `user_part_avp` and `next_route_avp` receive the user of our
   Route and the URI of the next hop.
 
-Not done: the second Record-Route of `enable_double_rr` (SER adds it at
-send time when the outgoing socket differs from the incoming one; here
-the module never knows the outgoing socket, so only the incoming one is
-written, which is SER's output whenever both are the same), the 2.0 AVP
-cookie, and 0.8/0.9's `ignore_user` (a build option SER ships disabled).
+* `enable_double_rr` (on by default): when a copy leaves from another
+  socket than the request came in on (another interface, port or
+  transport, e.g. UDP in and TCP out), it gets two Record-Routes, the
+  outgoing socket's on top, both with `r2=on`; SER decided this at send
+  time with conditional lumps, here `SipMessage.set_send_edits` does.
+
+Not done: the 2.0 AVP cookie, and 0.8/0.9's `ignore_user` (a build
+option SER ships disabled).
 
 The server's `myself` (listen sockets and aliases) decides whether a Route
 is ours; the runtime hands it over with `configure(myself)` at start-up.
@@ -170,18 +173,37 @@ def record_route(ctx, config: _Config) -> int:
         else:
             user = None
         tag = _from_tag(msg, config, -3)
-        hostport = _host_text(ctx.rcv.dst_ip)
-        if ctx.rcv.dst_port != SIP_PORT:
-            hostport += f":{ctx.rcv.dst_port}"
-        transport = _TRANSPORTS.get(ctx.rcv.proto)
-        if transport:
-            hostport += f";transport={transport}"
-        _add_rr(msg, _rr_line(user, hostport, tag, ";lr=on>" if config.full_lr else ";lr>"), -3)
+        rcv = ctx.rcv
+        end = ";lr=on>" if config.full_lr else ";lr>"
+        line = _rr_line(user, _socket_text(rcv.dst_ip, rcv.dst_port, rcv.proto), tag, end)
+        edit_tag, offset = _add_rr(msg, line, -3)
+        if config.double_rr:
+            msg.set_send_edits(edit_tag, _double_rr(rcv, user, tag, end, offset))
     except _RrError as exc:
         LOG.error("record_route: %s", exc)
         return exc.code
     _last_record_routed = msg
     return 1
+
+
+def _socket_text(ip: str, port: int, proto: int) -> str:
+    text = _host_text(ip)
+    if port != SIP_PORT:
+        text += f":{port}"
+    transport = _TRANSPORTS.get(proto)
+    return f"{text};transport={transport}" if transport else text
+
+
+def _double_rr(rcv, user: str | None, tag: str | None, end: str, offset: int):
+    """enable_double_rr: a copy leaving from another socket than the request came in on gets two
+    Record-Routes, the outgoing socket's on top, both marked `r2=on` (loose_route removes both)."""
+    def decide(ip: str, port: int, proto: int):
+        if (ip, port, proto) == (rcv.dst_ip, rcv.dst_port, rcv.proto):
+            return None
+        lines = [_rr_line(user, _socket_text(ip, port, proto) + ";r2=on", tag, end),
+                 _rr_line(user, _socket_text(rcv.dst_ip, rcv.dst_port, rcv.proto) + ";r2=on", tag, end)]
+        return [(offset, offset, b"".join(lines))]
+    return decide
 
 
 def record_route_preset(ctx, address: str, config: _Config) -> int:
@@ -239,17 +261,20 @@ def _rr_line(user: str | None, hostport: str, tag: str | None, end: str) -> byte
     return "".join(parts).encode("utf-8", "surrogateescape")
 
 
-def _add_rr(msg, line: bytes, code: int) -> None:
-    """Insert a Record-Route line before the first header (after those inserted there before).
+def _add_rr(msg, line: bytes, code: int) -> tuple[str, int]:
+    """Insert a Record-Route line before the first header (after those inserted there before);
+    return its edit tag and offset.
 
     The splice gets a tag of its own, which SipMessage.insert cannot give:
     remove_record_route finds the Record-Route lines by it.
     """
     offset = msg.entries[0][1] if msg.entries else msg.headers_end
+    tag = f"{_RR_TAG}{next(_rr_tags)}"
     try:
-        msg.set_edits(f"{_RR_TAG}{next(_rr_tags)}", [(offset, offset, line)])
+        msg.set_edits(tag, [(offset, offset, line)])
     except SipParseError as exc:
         raise _RrError(code, f"cannot insert Record-Route: {exc}") from None
+    return tag, offset
 
 
 def _host_text(ip: str) -> str:

@@ -146,9 +146,13 @@ def t_flush_flags(ctx, config) -> int:
 
 
 def _ms_fixup(args: tuple, config) -> tuple:
-    """t_set_fr's milliseconds as seconds (0 keeps the module's value)."""
+    """t_set_fr's milliseconds as seconds (0 keeps the module's value); an AVP name ("$t.fr_timer")
+    stays a name, read when the function runs."""
     values = []
     for position, value in enumerate(args):
+        if isinstance(value, str) and value.startswith("$"):
+            values.append(value)
+            continue
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -161,10 +165,22 @@ def _ms_fixup(args: tuple, config) -> tuple:
     return (*values, config if config is not None else TimerConfig())
 
 
-def t_set_fr(ctx, fr_inv_timer: float, fr_timer: float, config) -> int:
+def t_set_fr(ctx, fr_inv_timer, fr_timer, config) -> int:
     """t_set_fr(inv [, fr]) (2.0): this transaction's timeouts, in ms; 0 keeps the default."""
     manager = _manager(ctx, "t_set_fr", config)
-    return -1 if manager is None else manager.set_fr(ctx, fr_inv_timer, fr_timer)
+    if manager is None:
+        return -1
+    return manager.set_fr(ctx, _seconds(ctx, fr_inv_timer), _seconds(ctx, fr_timer))
+
+
+def _seconds(ctx, value) -> float:
+    """A fixed-up t_set_fr value, or the AVP it names in ms (unset or not a number: 0, the default)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return max(0, int(ctx.avps.get(value, 0))) / 1000
+    except (TypeError, ValueError):
+        return 0
 
 
 def _branch_test(name: str, test):

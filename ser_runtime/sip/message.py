@@ -26,7 +26,7 @@ class SipMessage(Layout):
     body are not part of it.
     """
 
-    __slots__ = ("data", "body_end", "new_ruri", "_fields", "_first", "_parsed_ruri", "_splices")
+    __slots__ = ("data", "body_end", "new_ruri", "_fields", "_first", "_parsed_ruri", "_splices", "_at_send")
 
     @classmethod
     def parse(cls, data: bytes) -> "SipMessage":
@@ -48,6 +48,7 @@ class SipMessage(Layout):
         msg._first = None
         msg._parsed_ruri = None
         msg._splices = None
+        msg._at_send = None
         return msg
 
     def __len__(self) -> int:
@@ -290,22 +291,39 @@ class SipMessage(Layout):
         self.new_ruri, snapshot = checkpoint
         self._edits().restore(snapshot)
 
+    def set_send_edits(self, tag: str, decide) -> None:
+        """Let the edits under `tag` be decided per outgoing copy (SER's SUBST lumps).
+
+        `decide(ip, port, proto)` gets the socket a copy is sent from and
+        returns the edits to use for that copy instead of the recorded ones,
+        or None to keep them: rr's double Record-Route needs the outgoing
+        socket, which only the sender knows.
+        """
+        if self._at_send is None:
+            self._at_send = {}
+        self._at_send[tag] = decide
+
     def edit_tags(self) -> set[str]:
         """The tags edits are recorded under."""
         return set() if self._splices is None else self._splices.tags()
 
-    def serialize(self, extra: list[tuple[int, int, bytes]] = ()) -> bytes:
+    def serialize(self, extra: list[tuple[int, int, bytes]] = (), sending: tuple | None = None) -> bytes:
         """The message with every recorded edit applied, plus `extra` raw edits for this copy only.
 
         A proxy passes its own Via and `received=` as `extra`: they belong to
-        one outgoing copy, not to the message.
+        one outgoing copy, not to the message.  `sending` (ip, port, proto)
+        is the socket the copy leaves from, for `set_send_edits`.
         """
         for start, end, _ in extra:
             if not self.start <= start <= end <= self.body_end:
                 raise SipParseError("edit outside the message", start)
         if self._splices is None and not extra:
             return self.data[self.start:self.body_end]
-        return self._edits().apply(self.data, self.start, self.body_end, extra)
+        overrides = None
+        if sending is not None and self._at_send:
+            overrides = {tag: edits for tag, decide in self._at_send.items()
+                         if (edits := decide(*sending)) is not None}
+        return self._edits().apply(self.data, self.start, self.body_end, extra, overrides)
 
     def _edits(self) -> Splices:
         if self._splices is None:

@@ -62,9 +62,14 @@ class Splices:
         self._count += 1
         self._items.append((start, end, self._count, data, tag))
 
-    def apply(self, data: bytes, start: int, end: int, extra: list[tuple[int, int, bytes]] = ()) -> bytes:
-        """`data[start:end]` with every splice applied, and the `extra` edits too (recorded nowhere)."""
+    def apply(self, data: bytes, start: int, end: int, extra: list[tuple[int, int, bytes]] = (),
+              overrides: dict[str, list[tuple[int, int, bytes]]] | None = None) -> bytes:
+        """`data[start:end]` with every splice applied, and the `extra` edits too (recorded nowhere);
+        `overrides` replaces the splices of some tags for this copy only."""
         items = self._items
+        if overrides:
+            extra = [*extra, *(edit for edits in overrides.values() for edit in edits)]
+            items = [item for item in items if item[4] not in overrides]
         if extra:
             spans = [item[:2] for item in items]
             for edit_start, edit_end, _ in extra:

@@ -86,6 +86,29 @@ def test_record_route_names_the_socket_the_request_came_in_on(rcv, hostport):
     assert f"\r\nRecord-Route: <sip:{hostport};ftag={TAG};lr>\r\n" in sent(outcome)
 
 
+def test_double_rr_puts_the_outgoing_socket_on_top_when_the_copy_leaves_from_another_one():
+    outcome = run(RR + "route { record_route(); }")
+    msg = outcome.ctx.msg
+    same = msg.serialize(sending=("127.0.0.1", 5060, RCV.proto)).decode()
+    assert same.count("Record-Route:") == 1 and "r2=on" not in same
+    other = msg.serialize(sending=("127.0.0.1", 5060, PROTO_TCP)).decode()
+    assert (f"\r\nRecord-Route: <sip:127.0.0.1;transport=tcp;r2=on;ftag={TAG};lr>\r\n"
+            f"Record-Route: <sip:127.0.0.1;r2=on;ftag={TAG};lr>\r\nVia:") in other
+
+
+def test_without_double_rr_one_record_route_names_the_incoming_socket():
+    outcome = run(RR + 'modparam("rr", "enable_double_rr", 0)\nroute { record_route(); }')
+    other = outcome.ctx.msg.serialize(sending=("192.0.2.1", 5060, PROTO_TCP)).decode()
+    assert other.count("Record-Route:") == 1 and f"<sip:127.0.0.1;ftag={TAG};lr>" in other
+
+
+def test_loose_route_removes_both_of_our_double_record_routes():
+    routed = loose(bye("<sip:127.0.0.1;transport=tcp;r2=on;lr>", "<sip:127.0.0.1;r2=on;lr>",
+                       "<sip:192.0.2.9;lr>"))
+    assert routed.code == 1
+    assert route_lines(routed.outcome) == ["Route: <sip:192.0.2.9;lr>"]
+
+
 def test_record_route_ignores_the_advertised_address_as_ser_0_9_does():
     # SER's single Record-Route is the receiving socket (SUBST_RCV_ALL); the advertised
     # address only goes into the Via. record_route_preset is the way to write another one.

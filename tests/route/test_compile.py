@@ -47,14 +47,14 @@ def test_probe_fixup_errors_name_the_argument():
 
 
 def test_unimplemented_functions_are_refused_unless_stubbed():
-    text = 'loadmodule "tm.so"\nroute { forward(127.0.0.1); t_release(); }\n'
+    text = 'loadmodule "tm.so"\nroute { forward(127.0.0.1); t_write_req("/tmp/fifo", "app"); }\n'
     with pytest.raises(BindError) as caught:
         _compile(text)
     assert [d.message for d in caught.value.diagnostics] == [
-        "forward() (core) is not implemented yet", "t_release() (tm) is not implemented yet"]
+        "forward() (core) is not implemented yet", "t_write_req() (tm) is not implemented yet"]
     result = check_text(text, file="t.cfg", dialect="0.9")
     compiled = compile_script(result, ScriptEnv(stub_missing=True))
-    assert compiled.missing == ["forward() (core)", "t_release() (tm)"]
+    assert compiled.missing == ["forward() (core)", "t_write_req() (tm)"]
 
 
 def test_force_send_socket_must_name_a_listen_socket():

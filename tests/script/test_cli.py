@@ -89,10 +89,10 @@ def test_ser_check_mode_accepts_a_valid_file():
 
 def test_ser_refuses_to_start_naming_unimplemented_functions(tmp_path):
     path = write(tmp_path, 'loadmodule "/usr/lib/ser/modules/tm.so"\n'
-                           'route {\n\tt_release();\n}\n')
+                           'route {\n\tt_write_req("/tmp/fifo", "app");\n}\n')
     result = run_ser("-f", str(path))
     assert result.returncode == 1
-    assert "not implemented yet: t_release() (tm)" in result.stderr
+    assert "not implemented yet: t_write_req() (tm)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
