@@ -22,6 +22,15 @@ PROTO_NUMBERS = {"udp": PROTO_UDP, "tcp": PROTO_TCP, "tls": PROTO_TLS, "sctp": P
 MAX_BRANCHES = {"0.8": 4, "0.9": 12, "2.0": 12}
 
 
+class Branch(NamedTuple):
+    """One entry of the destination set (SER's dset): a URI, its q, and where to send it
+    when that is not the URI itself (the received address of a NATed contact)."""
+
+    uri: str
+    q: str | None = None
+    dst_uri: str | None = None
+
+
 class ReceiveInfo(NamedTuple):
     """Where a message came from and which local socket took it (SER's receive_info).
 
@@ -61,7 +70,7 @@ class RouteContext:
         self.rcv = rcv
         self.flags = 0
         self.dst_uri: str | None = None
-        self.branches: list[tuple[str, str | None]] = []
+        self.branches: list[Branch] = []
         self.avps: dict[str, object] = {}
         self.retcode = 0
         self.exit = False

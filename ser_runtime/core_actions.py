@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import subprocess
 
-from ser_runtime.context import RouteContext
+from ser_runtime.context import Branch, RouteContext
 from ser_runtime.log import L_NOTICE, SCRIPT_LOG, python_level
 from ser_runtime.sip import SipParseError, SipUri
 
@@ -134,7 +134,7 @@ def append_branch(ctx: RouteContext, max_branches: int, uri: str = "", q: str | 
     if len(ctx.branches) + 1 >= max_branches:
         LOG.error("append_branch: the destination set is full (%d branches)", max_branches)
         return -1
-    ctx.branches.append((uri or ctx.uri, q))
+    ctx.branches.append(Branch(uri or ctx.uri, q))
     return 1
 
 

@@ -9,6 +9,7 @@ lines stored by textops' `append_to_reply` go into the reply.
 
 import logging
 
+from ser_runtime.context import Branch
 from stdlib_modules.exports import R, V08, V20, FixupError, Module, fn
 from stdlib_modules.textops import reply_headers
 
@@ -48,8 +49,8 @@ def sl_filter_ack(ctx) -> int:
 
 def _contacts(ctx) -> list[str]:
     # SER's print_dset: the current Request-URI first, then every appended branch.
-    entries = [(ctx.uri, None), *ctx.branches]
-    return ["Contact: " + ", ".join(f"<{uri}>" + (f";q={q}" if q else "") for uri, q in entries)]
+    entries = [Branch(ctx.uri), *ctx.branches]
+    return ["Contact: " + ", ".join(f"<{b.uri}>" + (f";q={b.q}" if b.q else "") for b in entries)]
 
 
 EXPORTS = Module(

@@ -64,7 +64,9 @@ Timers: Timers B and F are SER's `fr_timer`, bounded by the RFC's 64*T1
 (Timer C).  So `modparam("tm", "fr_timer", 2)` gives a 408 after 2 s.
 
 Also: `status_for` (t_check_status: the reply in onreply_route, the best
-final so far in failure_route), `retransmit_reply`, `current`.
+final so far in failure_route), `retransmit_reply`, `current`, `stats`
+(the table's size and high-water mark, logged at debug level by `tick`
+when it changes, at most once a second).
 
 Timer C and noisy_ctimer: as SER's final_response_handler, an INVITE with
 a single branch that rang, no failure_route armed and `noisy_ctimer` 0
@@ -205,6 +207,12 @@ class TransactionManager:
         self._heap: list[tuple[float, int, Entry]] = []
         self._seq = itertools.count()
         self._next_sweep: float | None = None
+        self._reported: dict[str, int] | None = None   # the stats last logged, and when next
+        self._next_report = 0.0
+
+    def stats(self) -> dict[str, int]:
+        """The transactions held now and the most ever held at once (SER's t_stats, in part)."""
+        return {"transactions": len(self.table), "peak": self.table.peak}
 
     def use_config(self, config: TimerConfig) -> None:
         """The tm module's timer parameters (the first tm function called passes them)."""
@@ -392,13 +400,13 @@ class TransactionManager:
         if forks:
             ruri, dst_uri = msg.new_ruri, ctx.dst_uri
             try:
-                for uri, _q in forks:
+                for fork in forks:
                     try:
-                        ctx.set_uri(uri)
+                        ctx.set_uri(fork.uri)
                     except SipParseError as exc:
-                        LOG.error("t_relay: branch %s: %s", uri, exc)
+                        LOG.error("t_relay: branch %s: %s", fork.uri, exc)
                         continue
-                    ctx.dst_uri = None
+                    ctx.dst_uri = fork.dst_uri
                     branch_code = self._add_branch(tx, ctx, proto, host, port, now)
                     code = code if code is True or branch_code is DROPPED else branch_code
             finally:
@@ -745,6 +753,17 @@ class TransactionManager:
         if self._next_sweep is None or now >= self._next_sweep:
             self.table.expire(now)
             self._next_sweep = now + max(self.config.delete_timer, 0.05)
+        self._report(now)
+
+    def _report(self, now: float) -> None:
+        # Until there is a control interface, the debug log is where the table's size shows
+        # (the soak test reads it): once a second at most, and only when it changed.
+        if now < self._next_report:
+            return
+        stats = self.stats()
+        if stats != self._reported:
+            LOG.debug("tm: %(transactions)d transactions (at most %(peak)d)", stats)
+            self._reported, self._next_report = stats, now + 1.0
 
     def _client_timer_actions(self, branch: ClientBranch, actions, now: float) -> None:
         for action in actions:
