@@ -1,7 +1,9 @@
 """mysql: MySQL database driver (SER modules/mysql).
 
-No script functions; other modules reach it through DB URLs
-(`mysql://user:pass@host/db`; `sql://` in 0.8.x).
+No script functions. Other modules reach MySQL through their `db_url`
+(`mysql://user:pass@host/db`; `sql://` in 0.8.x), which ser_runtime.db opens
+with its PyMySQL backend; `sqlite:///path` selects the embedded backend instead.
+The layer always reconnects once when the server went away, as `auto_reconnect=1` did.
 """
 
 from stdlib_modules.exports import INT, V09_20, Module, param
