@@ -1,0 +1,88 @@
+"""The database handle of a module with a `db_url` (auth_db, uri_db, group, domain).
+
+SER's modules bind the database in mod_init and check their tables'
+versions there. Here the split follows the module life cycle: `init`
+(which also runs in ser-check) only opens the Database, which does not
+connect; `start` (ser only, before forking) checks the versions; a
+statement that fails while serving is logged in one line and reported as
+None, so the caller returns its negative code.
+
+Table and column names come from the configuration and cannot be bound
+parameters, so they must be plain SQL identifiers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Callable, Iterable, Sequence
+
+from ser_runtime.db import Database, DbError, open_db
+from stdlib_modules.exports import ModuleStartError
+
+LOG = logging.getLogger("ser.db")
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def is_identifier(name: str) -> bool:
+    return bool(_IDENTIFIER.fullmatch(name))
+
+
+class ModuleDb:
+    """`db_url` of one module; `problem` is why it cannot be used, reported by `start`."""
+
+    def __init__(self, url: str, names: Iterable[str]):
+        self.db: Database | None = None
+        self.problem: str | None = None
+        bad = [name for name in names if not is_identifier(name)]
+        if bad:
+            self.problem = f"'{bad[0]}' is not a table or column name"
+            return
+        try:
+            self.db = open_db(url)
+        except DbError as exc:
+            self.problem = str(exc)
+
+    def start(self, versions: dict[str, int], prepare: Callable[[], Any] | None = None) -> None:
+        """SER's start-up check, each table at least at its version, then `prepare` (a cache load).
+
+        ModuleStartError when a check or `prepare` fails on the database.
+        """
+        if self.problem is not None:
+            raise ModuleStartError(self.problem)
+        try:
+            for table, version in versions.items():
+                self.db.require_version(table, version)
+            if prepare is not None:
+                prepare()
+        except DbError as exc:
+            raise ModuleStartError(str(exc)) from None
+        finally:
+            # The supervisor serves nothing: each worker opens its own connection.
+            self.db.close()
+
+    def query(self, who: str, sql: str, params: Sequence[Any]) -> list[tuple] | None:
+        """The rows, or None (logged) when the database failed.
+
+        A value with bytes that are not UTF-8 (a SIP header may carry them)
+        cannot be stored in a text column, so it matches no row.
+        """
+        if not all(_is_text(value) for value in params):
+            LOG.info("%s: a value that is not UTF-8 matches no row", who)
+            return []
+        try:
+            return self.db.query(sql, params)
+        except DbError as exc:
+            LOG.error("%s: %s", who, exc)
+            return None
+
+
+def _is_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
