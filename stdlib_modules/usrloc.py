@@ -45,7 +45,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import re
 import sqlite3
 import tempfile
 import time
@@ -55,6 +54,7 @@ from datetime import datetime, timezone
 from typing import Iterator, NamedTuple
 
 from ser_runtime.db import Database, DbError, open_db
+from stdlib_modules._db_module import is_identifier
 from stdlib_modules.exports import (
     INT, R, STR, V08, V08_09, V09, V09_20, V20, Module, ModuleStartError, fn, param,
 )
@@ -224,11 +224,6 @@ class MemoryStore:
 
 
 # --- the database table --------------------------------------------------------------------------
-
-def is_identifier(name: str) -> bool:
-    """A table or column name that can go into SQL as it is (db_mode 0 takes any table name)."""
-    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
-
 
 def _to_datetime(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)

@@ -137,9 +137,20 @@ def _bind(params: Params) -> tuple:
 
 
 def _bind_value(value: Any) -> Any:
+    if isinstance(value, str) and not _is_utf8(value):
+        # A SIP header may carry bytes that are not UTF-8 (kept as surrogates); no text column holds them.
+        raise DbError("a value is not valid UTF-8 text")
     # DATETIME has whole seconds and no zone in SER's schema: store UTC, truncated, on both backends.
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return value.replace(microsecond=0)
     return value
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

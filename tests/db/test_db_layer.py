@@ -277,3 +277,11 @@ def test_every_db_url_of_the_corpus_parses(corpus_dir):
         parsed = open_db(url).url
         assert parsed.scheme == "mysql" and parsed.database and parsed.user
         assert str(parsed) == f"mysql://{parsed.user}:***@{url.rpartition('@')[2]}"
+
+
+def test_text_that_is_not_utf8_is_a_db_error_not_a_crash(sqlite_url):
+    db = open_db(sqlite_url)
+    db.create_database()
+    db.execute("CREATE TABLE t (name VARCHAR(64))")
+    with pytest.raises(DbError, match="not valid UTF-8"):
+        db.query("SELECT name FROM t WHERE name=?", (b"caf\xe9".decode("utf-8", "surrogateescape"),))

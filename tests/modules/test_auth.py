@@ -21,10 +21,8 @@ from ser_runtime import core_actions
 from ser_runtime.context import PROTO_UDP, ReceiveInfo, RouteContext
 from ser_runtime.db import open_db
 from ser_runtime.db.schema import create_schema
-from ser_runtime.net.resolver import Resolver
 from ser_runtime.sender import Sender
 from ser_runtime.server import StartError, start_modules
-from ser_runtime.settings import Listener, Settings
 from ser_runtime.sip import SipMessage
 from ser_script.checker import check_text
 from ser_script.compiler import BindError, ScriptEnv, compile_script
@@ -67,26 +65,6 @@ def add_user(db, user: str, domain: str, password: str, rpid: str | None = None)
                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                (md5(user + domain), user, domain, password, md5(f"{user}:{domain}:{password}"),
                 md5(f"{user}@{domain}:{domain}:{password}"), rpid))
-
-
-@pytest.fixture
-def client():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(2)
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
-def sender():
-    listener = Listener(PROTO_UDP, "127.0.0.1", 5060, "127.0.0.1")
-    public = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    public.bind(("127.0.0.1", 0))
-    sender = Sender(Settings(sip_warning=False), [listener], Resolver())
-    sender.attach({listener: public}, {})
-    yield sender
-    public.close()
 
 
 class Proxy:

@@ -11,7 +11,6 @@ from ser_runtime.db.schema import create_schema
 from ser_runtime.server import StartError
 from stdlib_modules import domain
 from tests.modules.test_auth import Proxy, request, trace
-from tests.modules.test_auth import client, sender  # noqa: F401  (fixtures)
 
 DOMAIN_LOAD = 'loadmodule "sl.so"\nloadmodule "domain.so"\n'
 ROUTES = 'route {\n if (is_from_local()) mark("from");\n if (is_uri_host_local()) mark("uri");\n}\n'

@@ -8,7 +8,6 @@ from ser_runtime.server import StartError
 from ser_script.compiler import BindError
 from stdlib_modules import group
 from tests.modules.test_auth import LOAD, REALM, Proxy, credentials, fresh_nonce, request, subscriber_db, trace
-from tests.modules.test_auth import client, sender  # noqa: F401  (fixtures)
 
 GROUP_LOAD = LOAD + 'loadmodule "group.so"\n'
 

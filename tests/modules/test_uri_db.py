@@ -7,7 +7,6 @@ import pytest
 from ser_runtime.server import StartError
 from stdlib_modules import uri_db
 from tests.modules.test_auth import LOAD, REALM, Proxy, credentials, fresh_nonce, request, subscriber_db, trace
-from tests.modules.test_auth import client, sender  # noqa: F401  (fixtures)
 
 URI_LOAD = LOAD + 'loadmodule "uri_db.so"\n'
 
