@@ -98,6 +98,16 @@ class Sender:
                                      self.names_source, (listener.ip, listener.port, target.proto))
         return target, listener, data
 
+    def local_request(self, uri: str, branch: str) -> tuple[Target, Listener, str]:
+        """Where a request we make ourselves (tm's t_uac) goes: its target, the listener it leaves
+        from and the Via it carries, naming this worker's own port so the replies come back here.
+        Raises ResolveError, SipParseError or SendError."""
+        target = self.resolver.resolve_uri(SipUri.parse(uri), None)[0]
+        listener = self._listener_for(ReceiveInfo("", 0, "", 0, target.proto), target)
+        host = self.settings.advertised_address or listener.ip
+        port = self.settings.advertised_port or self._own_port(listener)
+        return target, listener, forward.via_value(target.proto, host, port, branch)
+
     def send_unchanged(self, ctx: RouteContext, proto: int, host: str, port: int | None) -> int:
         """send()/send_tcp(): the received bytes as they are, to host:port."""
         try:

@@ -92,7 +92,9 @@ import heapq
 import itertools
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from ser_runtime import forward
 from ser_runtime.context import PROTO_NONE, PROTO_UDP, ReceiveInfo, RouteContext
@@ -166,23 +168,21 @@ class Armed:
 
 
 @dataclass(eq=False)
-class CancelBranch:
-    """A CANCEL we send on a branch: a client non-INVITE transaction whose answers end here."""
-
-    target: Target
-    listener: Listener
-    request: bytes
-    machine: NonInviteClient
-
-
-@dataclass(eq=False)
-class ReplicaBranch:
-    """A copy t_replicate sends: a client transaction of its own whose answers end here."""
+class OwnRequest:
+    """A request of ours that no upstream waits for: the CANCEL of a branch, a t_replicate copy,
+    a t_uac request.  Its answers end here; `on_final(status, reply)` hears the final one
+    (reply None for a local 408)."""
 
     target: Target
     listener: Listener
     request: bytes
     machine: InviteClient | NonInviteClient
+    on_final: Callable[[int, SipMessage | None], None] | None = None
+    final: int | None = None
+
+
+class UacError(Exception):
+    """Why t_uac cannot send a request: one line."""
 
 
 def tm_branch(msg: SipMessage, index: int) -> str:
@@ -504,7 +504,7 @@ class TransactionManager:
         config = self.config.for_transport(target.proto != PROTO_UDP)
         machine = InviteClient(config) if msg.method == "INVITE" else NonInviteClient(config)
         try:
-            entry = self.table.add_client(branch, msg.method, machine, ReplicaBranch(target, listener, data, machine))
+            entry = self.table.add_client(branch, msg.method, machine, OwnRequest(target, listener, data, machine))
         except (DuplicateTransaction, TableFull) as exc:
             LOG.error("t_replicate: %s", exc)
             return -1
@@ -513,6 +513,89 @@ class TransactionManager:
             return -1
         self._schedule(entry)
         return 1
+
+    def uac(self, method: str, ruri: str, headers: list[str] = (), body: bytes = b"",
+            next_hop: str | None = None, on_final=None, now: float | None = None) -> str:
+        """t_uac: send a request of our own (serctl's and the web's MESSAGE, OPTIONS, NOTIFY...).
+
+        `headers` are "Name: value" lines and must hold From and To; a From
+        tag, Call-ID, CSeq, Max-Forwards and Content-Length are added when
+        missing. It goes to `next_hop` (a URI) or the Request-URI; the
+        final answer (408 when none comes) goes to `on_final(status,
+        reply)`. Returns the Call-ID; UacError when it cannot be sent.
+        """
+        names = {line.split(":", 1)[0].strip().lower() for line in headers}
+        if not {"from", "to"} <= names:
+            raise UacError("t_uac: the headers must have From and To")
+        branch = forward.COOKIE + "uac" + uuid.uuid4().hex
+        try:
+            target, listener, via = self.sender.local_request(next_hop or ruri, branch)
+        except (ResolveError, SipParseError, SendError) as exc:
+            raise UacError(f"t_uac: {exc}") from None
+        call_id = _header_value(headers, "call-id") or f"{uuid.uuid4().hex}@{listener.ip}"
+        lines = [f"{method} {ruri} SIP/2.0", f"Via: {via}"]
+        for line in headers:
+            name = line.split(":", 1)[0].strip().lower()
+            if name == "from" and ";tag=" not in line.lower():
+                line += f";tag={uuid.uuid4().hex[:16]}"
+            if name != "content-length":
+                lines.append(line)
+        lines += [added for name, added in (("call-id", f"Call-ID: {call_id}"), ("cseq", f"CSeq: 1 {method}"),
+                                           ("max-forwards", "Max-Forwards: 70")) if name not in names]
+        lines.append(f"Content-Length: {len(body)}")
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        config = self.config.for_transport(target.proto != PROTO_UDP)
+        machine = InviteClient(config) if method == "INVITE" else NonInviteClient(config)
+        try:
+            entry = self.table.add_client(branch, method, machine, OwnRequest(target, listener, data, machine, on_final))
+        except (DuplicateTransaction, TableFull) as exc:
+            raise UacError(f"t_uac: {exc}") from None
+        machine.start(self.clock() if now is None else now)
+        if not self._send(target, data, listener, True):
+            self.table.remove(entry)
+            raise UacError(f"t_uac: cannot send to {target.ip}:{target.port}")
+        self._schedule(entry)
+        return call_id
+
+    def _own_answer(self, own: OwnRequest, msg: SipMessage, actions) -> None:
+        for action in actions:
+            if action == Transmit(Kind.ACK):
+                self._send_ack(own, msg)
+            elif isinstance(action, PassUp) and action.status >= 200:
+                if isinstance(own.machine, InviteClient) and action.status < 300:
+                    self._ack_2xx(own, msg)  # every 2xx, retransmissions too (§13.2.2.4)
+                if own.final is None:
+                    own.final = action.status
+                    if own.on_final is not None:
+                        own.on_final(action.status, msg)
+
+    def _own_timer_actions(self, own: OwnRequest, actions) -> None:
+        for action in actions:
+            if action == Transmit(Kind.REQUEST):
+                self._send(own.target, own.request, own.listener, True)
+            elif isinstance(action, Timeout) and own.final is None:
+                own.final = LOCAL_TIMEOUT
+                if own.on_final is not None:
+                    own.on_final(LOCAL_TIMEOUT, None)
+
+    def _ack_2xx(self, own: OwnRequest, response: SipMessage) -> None:
+        """The ACK of a 2xx to our own INVITE: end to end, to the callee's Contact along the route set
+        its Record-Routes give (RFC 3261 §13.2.2.4, §12.1.2; loose routers assumed)."""
+        try:
+            request = SipMessage.parse(own.request)
+            contacts = response.contacts
+            uri = contacts[0].uri if contacts else request.ruri
+            routes = [rr.uri for rr in reversed(response.record_routes)]
+            target, listener, via = self.sender.local_request(routes[0] if routes else uri,
+                                                              forward.COOKIE + "ack" + uuid.uuid4().hex)
+        except (ResolveError, SipParseError, SendError) as exc:
+            LOG.error("cannot ACK the 2xx to our INVITE: %s", exc)
+            return
+        lines = [f"ACK {uri} SIP/2.0".encode(), f"Via: {via}".encode()]
+        lines += [f"Route: <{route}>".encode() for route in routes]
+        lines += _raw(request, "from") + _raw(response, "to") + _raw(request, "call-id")
+        lines += [f"CSeq: {request.cseq.number} ACK".encode(), b"Max-Forwards: 70", b"Content-Length: 0"]
+        self._send(target, b"\r\n".join(lines) + b"\r\n\r\n", listener, True)
 
     # --- CANCEL -----------------------------------------------------------------------------
 
@@ -541,7 +624,7 @@ class TransactionManager:
             return
         config = branch.server.config.for_transport(branch.target.proto != PROTO_UDP)
         machine = NonInviteClient(config)
-        cancel = CancelBranch(branch.target, branch.listener, data, machine)
+        cancel = OwnRequest(branch.target, branch.listener, data, machine)
         try:
             entry = self.table.add_client(via_branch, "CANCEL", machine, cancel)
         except (DuplicateTransaction, TableFull, ValueError) as exc:
@@ -595,7 +678,7 @@ class TransactionManager:
             entry = self.table.lookup_response(msg)
         except SipParseError:
             return False
-        if entry is None or not isinstance(entry.data, (ClientBranch, CancelBranch, ReplicaBranch)):
+        if entry is None or not isinstance(entry.data, (ClientBranch, OwnRequest)):
             return False
         now = self.clock() if now is None else now
         try:
@@ -603,11 +686,10 @@ class TransactionManager:
         except ValueError:
             return True
         branch = entry.data
-        if isinstance(branch, (CancelBranch, ReplicaBranch)):
-            if Transmit(Kind.ACK) in actions:
-                self._send_ack(branch, msg)
+        if isinstance(branch, OwnRequest):
+            self._own_answer(branch, msg, actions)
             self._schedule(entry)
-            return True  # answers to our CANCELs and to t_replicate end here
+            return True
         branch.replied = True
         for action in actions:
             if isinstance(action, PassUp):
@@ -744,16 +826,32 @@ class TransactionManager:
             actions = entry.machine.tick(now)
             if isinstance(entry.data, ServerTx):
                 self._server_actions(entry.data, actions)
-            elif isinstance(entry.data, (CancelBranch, ReplicaBranch)):
-                if Transmit(Kind.REQUEST) in actions:
-                    self._send(entry.data.target, entry.data.request, entry.data.listener, True)
+            elif isinstance(entry.data, OwnRequest):
+                self._own_timer_actions(entry.data, actions)
             else:
                 self._client_timer_actions(entry.data, actions, now)
             self._schedule(entry)
         if self._next_sweep is None or now >= self._next_sweep:
-            self.table.expire(now)
+            for entry in self.table.expire(now):
+                if isinstance(entry.data, ServerTx):
+                    _unlink(entry.data)
             self._next_sweep = now + max(self.config.delete_timer, 0.05)
+            self._drop_stale_timers()
         self._report(now)
+
+    def _drop_stale_timers(self) -> None:
+        # A heap item waits for its time even when its machine has moved on (Timer C's 120 s
+        # after a 200), and it holds the whole transaction: without this, a call's memory
+        # would outlive wt_timer by fr_inv_timer.  Amortised: the heap must double first.
+        if len(self._heap) <= 2 * len(self.table) + 64:
+            return
+        current = {}
+        for item in self._heap:
+            due, _, entry = item
+            if entry.machine.next_deadline == due:
+                current.setdefault(id(entry), item)
+        self._heap = list(current.values())
+        heapq.heapify(self._heap)
 
     def _report(self, now: float) -> None:
         # Until there is a control interface, the debug log is where the table's size shows
@@ -798,6 +896,15 @@ class TransactionManager:
         return self.sender.send(target, data, listener, private=private)
 
 
+def _unlink(tx: ServerTx) -> None:
+    """Break a transaction's reference cycles (its entry, its branches) once it has left the
+    table and no branch can act any more, so that its memory is freed at once instead of
+    piling up until the next full garbage collection."""
+    if all(branch.machine.terminated_at is not None for branch in tx.branches):
+        tx.entry = None
+        tx.branches.clear()
+
+
 def _goes_silent(tx: ServerTx) -> bool:
     """SER's rule (final_response_handler): an INVITE with a single branch that rang, no
     failure_route armed and noisy_ctimer off is dropped without a CANCEL or a 408."""
@@ -828,6 +935,14 @@ def _with_challenges(best: ClientBranch, branches: list[ClientBranch]) -> bytes:
 def best_branch(branches: list[ClientBranch]) -> ClientBranch:
     """RFC 3261 §16.7 step 6: a 6xx if any, else the lowest class, then the lowest code."""
     return min(branches, key=lambda b: (b.final < 600, b.final // 100, b.final))
+
+
+def _header_value(lines: list[str], name: str) -> str | None:
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
 
 
 def _raw(msg: SipMessage, name: str) -> list[bytes]:

@@ -1,14 +1,16 @@
 """The rest of tm's table on a worker with a virtual clock: noisy_ctimer, t_forward_nonack,
-t_release, t_replicate, 401/407 aggregation, t_flush_flags and 2.0's branch_route, t_set_fr
-and the branch tests of failure_route."""
+t_release, t_replicate, 401/407 aggregation, t_flush_flags, 2.0's branch_route, t_set_fr
+and the branch tests of failure_route; t_uac."""
 
 from __future__ import annotations
 
+import pytest
 from test_manager import (
     Proxy, answer, invite, nothing, proxy_address, recv, send_invite, to_proxy, udp,
 )
 
 from ser_runtime.sip import SipMessage
+from ser_runtime.transaction.manager import UacError
 
 
 def closing(*things):
@@ -187,3 +189,64 @@ def test_t_set_fr_bounds_this_transaction_and_failure_route_knows_why_it_failed(
         assert recv(uac).reason == "Rang Out"
     finally:
         closing(proxy, uac, uas)
+
+
+# --- t_uac: requests of our own ----------------------------------------------------------------
+
+def uac_headers(uas) -> list[str]:
+    return ["From: <sip:ser@127.0.0.1>", f"To: <sip:b@127.0.0.1:{uas.getsockname()[1]}>",
+            "Content-Type: text/plain"]
+
+
+def test_t_uac_sends_a_complete_request_and_hears_its_final_answer():
+    proxy, uas = Proxy(), udp()
+    finals = []
+    try:
+        call_id = proxy.tm.uac("MESSAGE", f"sip:b@127.0.0.1:{uas.getsockname()[1]}", uac_headers(uas),
+                               b"hello", on_final=lambda status, reply: finals.append(status))
+        request = recv(uas)
+        assert request.method == "MESSAGE" and request.call_id == call_id and request.body == b"hello"
+        assert request.from_.tag and request.cseq.method == "MESSAGE" and request.max_forwards == 70
+        assert request.via1.port == proxy.private.getsockname()[1]  # answers come back to this worker
+        to_proxy(proxy, uas, answer(body(request), "100 Trying"))
+        to_proxy(proxy, uas, answer(body(request), "202 Accepted"))
+        assert finals == [202]
+    finally:
+        closing(proxy, uas)
+
+
+def test_t_uac_reports_408_when_nobody_answers():
+    proxy, uas = Proxy(), udp()
+    finals = []
+    try:
+        proxy.tm.uac("OPTIONS", f"sip:b@127.0.0.1:{uas.getsockname()[1]}", uac_headers(uas),
+                     on_final=lambda status, reply: finals.append((status, reply)))
+        proxy.advance(proxy.now + 32.1)  # Timer F
+        assert finals == [(408, None)]
+    finally:
+        closing(proxy, uas)
+
+
+def test_t_uac_acknowledges_the_2xx_of_its_invite_at_the_callee_contact():
+    proxy, uas, callee = Proxy(), udp(), udp()
+    try:
+        proxy.tm.uac("INVITE", f"sip:b@127.0.0.1:{uas.getsockname()[1]}", uac_headers(uas))
+        invite = recv(uas)
+        ok = answer(body(invite), "200 OK").replace(
+            b"Content-Length", f"Contact: <sip:b@127.0.0.1:{callee.getsockname()[1]}>\r\nContent-Length".encode())
+        to_proxy(proxy, uas, ok)
+        ack = recv(callee)
+        assert ack.method == "ACK" and ack.cseq.number == invite.cseq.number and ack.to.tag == "b1"
+        assert ack.via1.branch != invite.via1.branch
+    finally:
+        closing(proxy, uas, callee)
+
+
+def test_t_uac_refuses_a_request_without_from_and_to():
+    proxy, uas = Proxy(), udp()
+    try:
+        with pytest.raises(UacError, match="From and To"):
+            proxy.tm.uac("MESSAGE", f"sip:b@127.0.0.1:{uas.getsockname()[1]}", ["To: <sip:b@x>"])
+        assert len(proxy.tm.table) == 0
+    finally:
+        closing(proxy, uas)
