@@ -119,6 +119,7 @@ class TransactionTable:
         self.config = config
         self.max_entries = max_entries
         self._entries: dict[Key, Entry] = {}
+        self.peak = 0   # the most transactions held at once
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -147,6 +148,7 @@ class TransactionTable:
         if len(self._entries) >= self.max_entries:
             raise TableFull(f"transaction table full: {self.max_entries} transactions")
         self._entries[entry.key] = entry
+        self.peak = max(self.peak, len(self._entries))
         return entry
 
     def remove(self, entry: Entry) -> None:
