@@ -118,14 +118,15 @@ def test_a_callee_that_never_answers_gets_the_caller_a_408_after_fr_timer(tmp_pa
 
 
 def test_every_call_completes_through_tm_under_datagram_loss(tmp_path):
-    """The caller's SIPp loses 20% of the datagrams it sends and receives: tm answers the
-    retransmitted INVITE and BYE from their transactions, the callee retransmits its 200, and
-    every call completes.  The caller re-ACKs each retransmitted 200, which may reach the
-    callee after the BYE: the callee's SIPp is told not to abort the call on it."""
+    """Both SIPps lose 20% of the datagrams they send and receive (the callee all but its 200
+    to the BYE, see tm-lossy-call-uas.xml): tm answers the retransmitted INVITE and BYE from
+    their transactions and retransmits them to the callee itself, the callee retransmits its
+    200, and every call completes.  The caller re-ACKs each retransmitted 200, which may reach
+    the callee after the BYE: the callee's SIPp is told not to abort the call on it."""
     require("sipp")
     assert BENCH.is_dir(), f"the shared SIPp scenarios are missing at {BENCH}"
     port, uas_port = free_port(), free_port()
     lossy = ("-lost", "20")
     with Ser(tmp_path, stateful_config(port, uas_port)):
-        run_pair(tmp_path, port, uas_port, SCENARIOS / "lossy-call-uac.xml", BENCH / "call-uas.xml",
-                 uac_extra=lossy, uas_extra=("-default_behaviors", "all,-abortunexp"))
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "lossy-call-uac.xml", SCENARIOS / "tm-lossy-call-uas.xml",
+                 uac_extra=lossy, uas_extra=(*lossy, "-default_behaviors", "all,-abortunexp"))
