@@ -108,6 +108,9 @@ class _Machine:
         self.config = config
         self.state = state
         self.terminated_at: float | None = None
+        # When the transaction had nothing left to do but absorb retransmissions (a wait
+        # state or the end): SER puts it on the wait timer then, and so does the table.
+        self.done_at: float | None = None
         self._deadlines: dict[str, float] = {}
         self._interval = 0.0
 
@@ -167,6 +170,8 @@ class _Machine:
     def _wait(self, state: State, timer: str, delay: float, now: float) -> list[Action]:
         """Enter a state that only absorbs retransmissions for `delay` seconds."""
         self._deadlines.clear()
+        if self.done_at is None:
+            self.done_at = now
         if delay <= 0:
             return self._terminate(now)
         self.state = state
@@ -176,6 +181,8 @@ class _Machine:
     def _terminate(self, now: float) -> list[Action]:
         self.state = State.TERMINATED
         self.terminated_at = now
+        if self.done_at is None:
+            self.done_at = now
         self._deadlines.clear()
         return [Terminated()]
 

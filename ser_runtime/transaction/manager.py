@@ -833,8 +833,10 @@ class TransactionManager:
             self._schedule(entry)
         if self._next_sweep is None or now >= self._next_sweep:
             for entry in self.table.expire(now):
-                if isinstance(entry.data, ServerTx):
-                    _unlink(entry.data)
+                entry.machine.release(now)  # its RFC wait timer (J, D, K) no longer matters
+                tx = entry.data if isinstance(entry.data, ServerTx) else getattr(entry.data, "server", None)
+                if tx is not None and tx.entry not in self.table:
+                    _unlink(tx)
             self._next_sweep = now + max(self.config.delete_timer, 0.05)
             self._drop_stale_timers()
         self._report(now)

@@ -18,10 +18,13 @@ Keys:
 An ACK never matches an INVITE server transaction that sent a 2xx: that ACK
 is a transaction of its own, end to end (§17.2.3; SER's "ACK to 2xx").
 
-A terminated transaction stays `wt_timer` seconds (SER's wait timer) so
-late retransmissions still match it and are absorbed, then `expire` drops
-it; swept every `delete_timer`, nothing outlives its termination by more
-than wt_timer + delete_timer.  The table holds at most `max_entries`
+A transaction that has nothing left to do but absorb retransmissions (an
+RFC wait state such as Completed with Timer J, or terminated) stays
+`wt_timer` seconds more, SER's wait timer, so late retransmissions still
+match it and are absorbed; then `expire` drops it, even when the RFC's
+longer wait timer (Timer J or D, 32 s) has not run out: SER's wait timer
+takes their place. Swept every `delete_timer`, nothing outlives its
+final response by more than wt_timer + delete_timer.  The table holds at most `max_entries`
 transactions and refuses more with `TableFull`.
 """
 
@@ -124,6 +127,9 @@ class TransactionTable:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, entry: Entry | None) -> bool:
+        return entry is not None and self._entries.get(entry.key) is entry
+
     def __iter__(self):
         """The entries, as a snapshot: the caller may remove some meanwhile."""
         return iter(list(self._entries.values()))
@@ -190,11 +196,10 @@ class TransactionTable:
         return entry if _tag(request.to) == expected else None
 
     def expire(self, now: float) -> list[Entry]:
-        """Remove the transactions terminated `wt_timer` seconds ago or more; return them."""
+        """Remove the transactions done `wt_timer` seconds ago or more; return them."""
         linger = self.config.wt_timer
         gone = [entry for entry in self._entries.values()
-                if entry.machine.terminated_at is not None
-                and now >= entry.machine.terminated_at + linger]
+                if entry.machine.done_at is not None and now >= entry.machine.done_at + linger]
         for entry in gone:
             del self._entries[entry.key]
         return gone
