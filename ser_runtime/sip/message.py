@@ -26,7 +26,8 @@ class SipMessage(Layout):
     body are not part of it.
     """
 
-    __slots__ = ("data", "body_end", "new_ruri", "_fields", "_first", "_parsed_ruri", "_splices", "_at_send")
+    __slots__ = ("data", "body_end", "new_ruri", "_fields", "_first", "_parsed_ruri", "_splices", "_at_send",
+                 "_values")
 
     @classmethod
     def parse(cls, data: bytes) -> "SipMessage":
@@ -49,6 +50,7 @@ class SipMessage(Layout):
         msg._parsed_ruri = None
         msg._splices = None
         msg._at_send = None
+        msg._values = None
         return msg
 
     def __len__(self) -> int:
@@ -99,8 +101,15 @@ class SipMessage(Layout):
         return field
 
     def _first_value(self, key: str):
+        # Memoized: a proxy asks for the top Via or the CSeq a dozen times per message.
+        values = self._values
+        if values is None:
+            values = self._values = {}
+        elif key in values:
+            return values[key]
         i = self._first_index(key)
-        return None if i is None else self._field(i).parsed
+        value = values[key] = None if i is None else self._field(i).parsed
+        return value
 
     def _all_values(self, key: str) -> tuple:
         values = ()

@@ -32,6 +32,10 @@ _TEL_NUMBER = re.compile(r"\+?[0-9A-Fa-f*#().\-]*[0-9A-Fa-f*#][0-9A-Fa-f*#().\-]
 _PORT = re.compile(r"[0-9]{1,5}")
 
 
+_PARSED: dict[str, "SipUri"] = {}
+_PARSED_MAX = 4096
+
+
 class SipUri:
     """A parsed sip:, sips: or tel: URI.
 
@@ -55,7 +59,22 @@ class SipUri:
 
     @classmethod
     def parse(cls, text: str) -> "SipUri":
-        """Parse `text`; error offsets are character indexes into it."""
+        """Parse `text`; error offsets are character indexes into it.
+
+        Parsed URIs are immutable, and a proxy sees the same few again and
+        again (its own Record-Route, its domain, a dialog's Contacts in every
+        message), so they are kept; the store is emptied when full.
+        """
+        uri = _PARSED.get(text)
+        if uri is None:
+            uri = cls._parse(text)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[text] = uri
+        return uri
+
+    @classmethod
+    def _parse(cls, text: str) -> "SipUri":
         colon = text.find(":")
         scheme = text[:colon] if colon > 0 else ""
         lowered = scheme.lower()
