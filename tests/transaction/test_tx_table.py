@@ -276,9 +276,11 @@ def _scenarios(table):
         server(NonInviteServer, 4, 200)      # Timer J
 
 
-def test_nothing_outlives_its_termination_by_more_than_wt_timer_plus_delete_timer(table):
+def test_nothing_outlives_being_done_by_more_than_wt_timer_plus_delete_timer(table):
     """A runtime's timer loop on a virtual clock: machines ticked at their
-    deadlines, the table swept every delete_timer."""
+    deadlines, the table swept every delete_timer. Done: only absorbing
+    retransmissions is left (Completed with Timer D, J or K, Confirmed) or
+    terminated; SER's wait timer then replaces the RFC's 32 s waits."""
     _scenarios(table)
     assert len(table) == 20
     bound = UDP.wt_timer + UDP.delete_timer
@@ -287,11 +289,18 @@ def test_nothing_outlives_its_termination_by_more_than_wt_timer_plus_delete_time
         for entry in table:
             while (due := entry.machine.next_deadline) is not None and due <= now:
                 entry.machine.tick(due)
-        lifetimes += [now - entry.machine.terminated_at for entry in table.expire(now)]
+        lifetimes += [now - entry.machine.done_at for entry in table.expire(now)]
         now += UDP.delete_timer
     assert len(table) == 0 and len(lifetimes) == 20
     assert all(UDP.wt_timer <= life <= bound for life in lifetimes)
     assert now <= 1.0 + UDP.timer_c + 64 * UDP.t1 + bound + UDP.delete_timer
+
+
+def test_a_completed_non_invite_leaves_after_wt_timer_not_timer_j(table):
+    entry = table.add_server(request("BYE"), NonInviteServer(UDP))
+    entry.machine.send_response(200, 0.0)
+    assert table.expire(UDP.wt_timer - 0.1) == []
+    assert table.expire(UDP.wt_timer) == [entry]  # Timer J (32 s) has not fired yet
 
 
 def test_a_retransmission_absorbed_by_a_completed_server_transaction(table):
