@@ -9,6 +9,13 @@ every socket open: a worker that dies is logged and replaced on the same
 sockets, and what arrived meanwhile waits in their buffers. SIGTERM stops
 the workers and exits; SIGHUP re-reads the configuration and restarts the
 workers on it only when it checks clean.
+
+With `fifo` set, the supervisor also makes the FIFO and the JSON-RPC
+socket beside it and forks the control process (ser_runtime/control/),
+with its own UDP port per UDP listener; it is replaced like a worker.
+The pids of every process and the workers' counters live in shared
+memory (control/stats.py) mapped before forking: the supervisor writes
+the pids, each process its own counters, the control process reads them.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from dataclasses import dataclass, field
 
 from ser_runtime import core_actions
 from ser_runtime.context import PROTO_UDP
+from ser_runtime.control import fifo, jsonrpc, process
+from ser_runtime.control.commands import Control
+from ser_runtime.control.stats import SharedStats
 from ser_runtime.myself import Myself
 from ser_runtime.net.resolver import ResolveError, Resolver
 from ser_runtime.net.streams import StreamLimits, StreamTransport
@@ -32,12 +42,13 @@ from ser_runtime.sender import Sender
 from ser_runtime.settings import Listener, Settings, SettingsError
 from ser_runtime.worker import Worker
 from stdlib_modules import rr
-from stdlib_modules.exports import TIMER_RANK, ModuleStartError
+from stdlib_modules.exports import CONTROL_RANK, TIMER_RANK, ModuleStartError
 from ser_script.checker import check_file
 from ser_script.compiler import BindError, CompiledScript, ScriptEnv, compile_script, config_myself
 
 LOG = logging.getLogger("ser.core")
 RESPAWN_PAUSE = 1.0
+_SUPERVISED_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD}
 
 
 class StartError(Exception):
@@ -46,22 +57,25 @@ class StartError(Exception):
 
 @dataclass
 class Sockets:
-    """Every bound socket: per UDP listener one shared and one own socket per worker; stream listeners."""
+    """Every bound socket: per UDP listener one shared and one own socket per worker, and one for
+    the control process when there is one; stream listeners."""
 
     listeners: list[Listener]
     shared: dict[Listener, list[socket.socket]] = field(default_factory=dict)
     own: dict[Listener, list[socket.socket]] = field(default_factory=dict)
     streams: dict[Listener, socket.socket] = field(default_factory=dict)
+    control: dict[Listener, socket.socket] = field(default_factory=dict)
 
     def own_ports(self) -> list[tuple[str, int]]:
-        return [(l.ip, s.getsockname()[1]) for l, socks in self.own.items() for s in socks]
+        socks = [(l, s) for l, group in self.own.items() for s in group] + list(self.control.items())
+        return [(l.ip, s.getsockname()[1]) for l, s in socks]
 
     def close(self) -> None:
         for sock in self.all():
             sock.close()
 
     def all(self) -> list[socket.socket]:
-        socks = list(self.streams.values())
+        socks = list(self.streams.values()) + list(self.control.values())
         for group in (*self.shared.values(), *self.own.values()):
             socks += group
         return socks
@@ -107,6 +121,8 @@ def bind(settings: Settings, workers: int) -> Sockets:
             if listener.proto == PROTO_UDP:
                 sockets.shared[listener] = [_udp(listener, listener.port, settings, True) for _ in range(workers)]
                 sockets.own[listener] = [_udp(listener, 0, settings, False) for _ in range(workers)]
+                if settings.fifo and settings.fork:
+                    sockets.control[listener] = _udp(listener, 0, settings, False)
             else:
                 sockets.streams[listener] = _stream_listener(listener)
     except OSError as exc:
@@ -200,6 +216,10 @@ class Supervisor:
         self.pids: dict[int, int] = {}
         self.started: dict[int, float] = {}
         self._signals: list[int] = []
+        self.control_io = _control_io(self.settings)
+        self.shared = SharedStats(self.workers_count + 3, self.workers_count + 2)
+        self.shared.set_pid(0, os.getpid())
+        self.started_at = time.time()
 
     def describe(self) -> list[str]:
         return [str(listener) for listener in self.sockets.listeners]
@@ -211,22 +231,49 @@ class Supervisor:
             self._spawn(index)
         if module_timers(self.script):
             self._spawn(TIMER_RANK)
+        if self.control_io is not None:
+            self._spawn(CONTROL_RANK)
 
     def _spawn(self, index: int) -> None:
-        pid = os.fork()
-        if pid == 0:
-            os._exit(self._worker_main(index))
+        # A signal reaching the child before it drops the supervisor's handlers would be lost:
+        # it stays pending until the child's own are in place.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SUPERVISED_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                os._exit(self._worker_main(index))
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SUPERVISED_SIGNALS)
         self.pids[pid] = index
         self.started[index] = time.monotonic()
+        self.shared.set_pid(self._slot(index), pid)
+
+    def _slot(self, index: int) -> int:
+        """A process's pid slot: the supervisor, the workers, the timer, the control process."""
+        return {TIMER_RANK: self.workers_count + 1, CONTROL_RANK: self.workers_count + 2}.get(index, index + 1)
+
+    def _block(self, index: int) -> int:
+        """A process's counter block: the workers', the control process's, the timer's."""
+        return {CONTROL_RANK: self.workers_count, TIMER_RANK: self.workers_count + 1}.get(index, index)
+
+    def process_names(self) -> list[str]:
+        """What `ps` calls each pid slot."""
+        listeners = ", ".join(str(l) for l in self.sockets.listeners)
+        workers = [f"receiver child={i} ({listeners})" for i in range(self.workers_count)]
+        return ["attendant", *workers, "timer", "fifo server"]
 
     def _worker_main(self, index: int) -> int:
         try:
             for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SUPERVISED_SIGNALS)
             tune_gc()
+            self.shared.attach(self._block(index))
             child_init(self.script, index)
             if index == TIMER_RANK:
                 run_timers(ModuleTimers(module_timers(self.script), time.monotonic()))
+            elif index == CONTROL_RANK:
+                self.run_control()
             else:
                 self.run_worker(index)
             return 0
@@ -256,6 +303,17 @@ class Supervisor:
         timers = None if self.settings.fork else ModuleTimers(module_timers(self.script), time.monotonic())
         worker.serve(selector, udp, relay=relay, streams=streams, timers=timers)
 
+    def run_control(self) -> None:
+        """The control process's loop: the FIFO, the JSON-RPC socket and its own UDP ports."""
+        selector = selectors.DefaultSelector()
+        worker = Worker(self.settings, self.script, self.sender, self.myself)
+        own = dict(self.sockets.control)
+        self.sender.attach(own, own, relay=self.relay[1])
+        control = Control(self.shared, self.process_names(), os.getppid(), self.started_at)
+        fifo_fd, rpc_sock = self.control_io
+        process.serve(worker, selector, [(s, l) for l, s in own.items()], fifo_fd, self.settings.fifo_dir,
+                      rpc_sock, control, self.script.modules)
+
     def _stream_transport(self, selector, worker: Worker) -> StreamTransport:
         s = self.settings
         limits = StreamLimits(connect_timeout=s.tcp_connect_timeout, send_timeout=s.tcp_send_timeout,
@@ -279,11 +337,12 @@ class Supervisor:
         while True:
             if _wait(reader, 1.0):
                 reader.recv(512)
-            self._reap()
             pending, self._signals = self._signals, []
             if signal.SIGTERM in pending or signal.SIGINT in pending:
+                # Before reaping: children that a SIGTERM to the process group ended are not replaced.
                 self.stop_workers()
                 return 0
+            self._reap()
             if signal.SIGHUP in pending:
                 self.reload()
 
@@ -301,7 +360,8 @@ class Supervisor:
             index = self.pids.pop(pid, None)
             if index is None:
                 continue
-            name = "the timer process" if index == TIMER_RANK else f"worker {index}"
+            self.shared.set_pid(self._slot(index), 0)
+            name = {TIMER_RANK: "the timer process", CONTROL_RANK: "the control process"}.get(index, f"worker {index}")
             LOG.error("%s (pid %d) %s; starting a new one", name, pid, _exit_text(status))
             pause = RESPAWN_PAUSE - (time.monotonic() - self.started.get(index, 0))
             if pause > 0:
@@ -340,6 +400,9 @@ class Supervisor:
             self.sockets.close()
         self.settings, self.sockets, self.tls = settings, sockets, tls
         self.script, self.sender, self.myself = script, sender, myself
+        if workers != self.workers_count:
+            self.shared = SharedStats(workers + 3, workers + 2)
+            self.shared.set_pid(0, os.getpid())
         self.workers_count = workers
         self.start_workers()
         LOG.warning("SIGHUP: %s reloaded", self.config_path)
@@ -385,6 +448,26 @@ def run_timers(timers: ModuleTimers) -> None:
     while not stopping:
         timers.tick(time.monotonic())
         time.sleep(max(0.0, timers.next_deadline() - time.monotonic()))
+
+
+def _control_io(settings: Settings):
+    """With `fifo` set: the FIFO's read end and the JSON-RPC socket beside it (StartError if not)."""
+    if not settings.fifo:
+        return None
+    if not settings.fork:
+        LOG.warning("fifo %s: no control process with fork=no", settings.fifo)
+        return None
+    try:
+        reader, _keep_open = fifo.create(settings.fifo, settings.fifo_mode, settings.fifo_user,
+                                         settings.fifo_group)
+    except fifo.FifoError as exc:
+        raise StartError(str(exc)) from None
+    path = settings.fifo + ".jsonrpc"
+    try:
+        rpc = jsonrpc.listen(path, settings.fifo_mode)
+    except OSError as exc:
+        raise StartError(f"jsonrpc socket {path}: {exc.strerror or exc}") from None
+    return reader, rpc
 
 
 def _tls_contexts(settings: Settings):

@@ -110,6 +110,12 @@ class Settings:
     tos: int | None = None
     pid_file: str | None = None
     daemonize: bool = True
+    # The control interface (SER 0.8/0.9's FIFO server; 0.9 also names them sock_*).
+    fifo: str | None = None
+    fifo_mode: int = 0o660
+    fifo_dir: str = "/tmp/"
+    fifo_user: str | None = None
+    fifo_group: str | None = None
 
     @classmethod
     def from_config(cls, config: ast.Config) -> "Settings":
@@ -218,7 +224,8 @@ class Settings:
 
 
 _ALIASES = {"uid": "user", "gid": "group", "wdir": "workdir", "mem_log": "memlog",
-            "ser_kill_timeout": "exit_timeout"}
+            "ser_kill_timeout": "exit_timeout", "sock_mode": "fifo_mode", "sock_user": "fifo_user",
+            "sock_group": "fifo_group"}
 _FIELD_TYPES = {f.name: {"bool": bool, "int": int}.get(str(f.type).split(" ")[0], str)
                 for f in fields(Settings) if f.name not in ("listen", "alias", "dialect")}
 

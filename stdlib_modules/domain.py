@@ -27,7 +27,7 @@ import struct
 from ser_runtime.db import DbError
 from ser_runtime.sip import SipParseError
 from stdlib_modules._db_module import ModuleDb
-from stdlib_modules.exports import F, INT, R, STR, V08_09, V20, Module, fn, param
+from stdlib_modules.exports import F, INT, R, STR, V08_09, V20, Command, CommandError, Module, Reply, fn, param
 
 LOG = logging.getLogger("ser.domain")
 
@@ -104,6 +104,23 @@ def dump(state: Domains) -> list[str]:
     return sorted(state.domains)
 
 
+def domain_reload(state: Domains, args, control) -> Reply:
+    try:
+        count = reload(state)
+    except ValueError as exc:
+        raise CommandError(400, str(exc)) from None
+    except DbError as exc:
+        raise CommandError(500, f"domain_reload: {exc}") from None
+    return Reply(200, "OK", data={"domains": count})
+
+
+def domain_dump(state: Domains, args, control) -> Reply:
+    if state.cached:
+        state._follow_reloads()
+    domains = dump(state)
+    return Reply(200, "OK", tuple(domains), domains)
+
+
 def _with_state(args: tuple, state: Domains) -> tuple:
     return (*args, state)
 
@@ -163,4 +180,8 @@ EXPORTS = Module(
     ),
     init=_init,
     start=_start,
+    commands=(
+        Command("domain_reload", domain_reload, "read the domain table into every process's cache again"),
+        Command("domain_dump", domain_dump, "the cached local domains, one per line"),
+    ),
 )

@@ -15,6 +15,10 @@ the function has a `fixup(args, state)`, which runs once at start-up and
 returns the arguments the calls get (an int for "10", a compiled regex, a
 table handle); `state` is what the module's `init(params)` returned. A fixup
 raises FixupError to refuse an argument; the message names what is wrong.
+
+A module's control commands (SER's FIFO commands) are `Command`s in its
+`commands`; the control process (ser_runtime/control/) runs them for the
+FIFO and JSON-RPC alike.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ KIND_NAMES = {
 
 # The rank child_init gets in the timer process (SER's PROC_TIMER).
 TIMER_RANK = -1
+# The rank child_init gets in the control process (SER's PROC_FIFO).
+CONTROL_RANK = -2
 
 DIALECTS = ("0.8", "0.9", "2.0")
 ALL = frozenset(DIALECTS)
@@ -151,6 +157,8 @@ class Module:
     # which `modparam` matches as well (the last 0.8 vm module renamed itself
     # from "voicemail" to "vm").
     aliases: tuple[str, ...] = ()
+    # Control commands (FIFO and JSON-RPC), run in the control process.
+    commands: tuple[Command, ...] = ()
 
     @property
     def registered_names(self) -> tuple[str, ...]:
@@ -172,6 +180,69 @@ class Module:
             if p.name == name and dialect in p.dialects:
                 return p
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A control command's answer: SER's FIFO status line and body, and the same for JSON-RPC.
+
+    `data` is the JSON-RPC result (a dict or list); when None the result
+    is {"text": text, "lines": body}. A code of 400 or more is an error.
+    """
+
+    code: int
+    text: str
+    body: tuple[str, ...] = ()
+    data: Any = None
+
+
+class Deferred:
+    """A reply that comes later (t_uac_dlg waits for the final answer): the front end calls `then`,
+    the command calls `resolve` once."""
+
+    def __init__(self):
+        self._reply: Reply | None = None
+        self._then: Callable[[Reply], None] | None = None
+
+    def resolve(self, reply: Reply) -> None:
+        if self._then is not None:
+            self._then(reply)
+        else:
+            self._reply = reply
+
+    def then(self, callback: Callable[[Reply], None]) -> None:
+        if self._reply is not None:
+            callback(self._reply)
+        else:
+            self._then = callback
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A control command a module registers (SER's register_fifo_cmd, Kamailio's RPC exports).
+
+    `handler(state, args, control)` gets the module's state, the request's
+    argument lines and the control process's services (ser_runtime.control
+    .commands.Control); it returns a Reply or a Deferred, and raises
+    CommandError for a bad request. `blocks`: after `lines` plain argument
+    lines, that many blocks ended by a "." line follow (t_uac_dlg's headers
+    and body), in which an empty line does not end the FIFO request.
+    """
+
+    name: str
+    handler: Callable[[Any, list[str], Any], "Reply | Deferred"]
+    doc: str = ""
+    lines: int = 0
+    blocks: int = 0
+
+
+class CommandError(Exception):
+    """A control request a command refuses: `code` and one line of text for the reply."""
+
+    def __init__(self, code: int, text: str):
+        super().__init__(text)
+        self.code = code
+        self.text = text
 
 
 def fn(name: str, arity: int, kinds: RouteKind, dialects: frozenset[str] = ALL,

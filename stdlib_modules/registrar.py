@@ -48,6 +48,7 @@ import time
 from dataclasses import dataclass
 
 from ser_runtime.context import MAX_BRANCHES, Branch
+from ser_runtime.control import stats
 from ser_runtime.sip import SipParseError, SipUri
 from stdlib_modules import usrloc
 from stdlib_modules.exports import (
@@ -370,8 +371,10 @@ def _send(ctx, code: int, reason: str, headers: list[str]) -> bool:
     if ctx.sender is None:
         LOG.error("registrar: no transport to reply %d on", code)
         return False
-    return ctx.sender.reply(ctx.msg, ctx.rcv, code, reason, force_rport=ctx.force_rport,
+    sent = ctx.sender.reply(ctx.msg, ctx.rcv, code, reason, force_rport=ctx.force_rport,
                             extra_headers=reply_headers(ctx) + headers)
+    stats.count_sl_reply(code, sent)
+    return sent
 
 
 def save(ctx, table: Location, aor_rule: _Aor) -> int:

@@ -10,7 +10,8 @@ lines stored by textops' `append_to_reply` go into the reply.
 import logging
 
 from ser_runtime.context import Branch
-from stdlib_modules.exports import R, V08, V20, FixupError, Module, fn
+from ser_runtime.control import stats
+from stdlib_modules.exports import R, V08, V20, Command, FixupError, Module, Reply, fn
 from stdlib_modules.textops import reply_headers
 
 LOG = logging.getLogger("ser.sl")
@@ -35,6 +36,7 @@ def sl_send_reply(ctx, code: int, reason: str) -> int:
     headers = reply_headers(ctx) + (_contacts(ctx) if 300 <= code < 400 else [])
     sent = ctx.sender.reply(ctx.msg, ctx.rcv, code, reason, force_rport=ctx.force_rport,
                             extra_headers=headers)
+    stats.count_sl_reply(code, sent)
     return 1 if sent else -1
 
 
@@ -53,6 +55,12 @@ def _contacts(ctx) -> list[str]:
     return ["Contact: " + ", ".join(f"<{b.uri}>" + (f";q={b.q}" if b.q else "") for b in entries)]
 
 
+def sl_stats(state, args, control) -> Reply:
+    """FIFO sl_stats: the replies sl sent, summed over every process."""
+    totals = control.stats.totals()
+    return Reply(200, "ok", tuple(stats.sl_lines(totals)), stats.sl_json(totals))
+
+
 EXPORTS = Module(
     name="sl",
     doc="stateless replies",
@@ -66,4 +74,5 @@ EXPORTS = Module(
            doc="2002: absorb ACKs to sl's own negative replies (automatic from 0.8.11 on)",
            impl=sl_filter_ack),
     ),
+    commands=(Command("sl_stats", sl_stats, "replies sent by sl, per code and class"),),
 )

@@ -10,10 +10,16 @@ renamed build of the same module. 2.0 counts all timers in milliseconds.
 import logging
 
 from stdlib_modules.exports import (
-    B, F, INT, O, R, STR, V08, V08_09, V09, V09_20, V20, FixupError, Module, fn, param,
+    B, F, INT, O, R, STR, V08, V08_09, V09, V09_20, V20, Command, CommandError, Deferred, FixupError, Module,
+    Reply, fn, param,
 )
 
 from ser_runtime.context import PROTO_NONE, PROTO_TCP, PROTO_TLS, PROTO_UDP
+from ser_runtime.control import stats
+from ser_runtime.net.resolver import ResolveError
+from ser_runtime.sender import SendError
+from ser_runtime.sip import SipParseError
+from ser_runtime.transaction.manager import UacError
 from ser_runtime.transaction.timers import TimerConfig
 
 LOG = logging.getLogger("ser.tm")
@@ -239,11 +245,91 @@ def t_reply(ctx, code: int, reason: str, config) -> int:
     manager = _manager(ctx, "t_reply", config)
     return -1 if manager is None else manager.reply(ctx, code, reason, reply_headers(ctx))
 
+# --- control commands (SER tm's fifo commands) ------------------------------------------------------
+
+def t_stats(state, args, control) -> Reply:
+    """FIFO t_stats: the transactions of every process (SER's t_stats.c text)."""
+    totals = control.stats.totals()
+    return Reply(200, "ok", tuple(stats.tm_lines(totals)), stats.tm_json(totals))
+
+
+def _block(args: list[str], start: int) -> tuple[list[str], int]:
+    """The lines from `start` up to the next "." line, and where the rest begins."""
+    try:
+        end = args.index(".", start)
+    except ValueError:
+        return args[start:], len(args)
+    return args[start:end], end + 1
+
+
+def t_uac_dlg(state, args, control) -> Deferred:
+    """FIFO t_uac_dlg: method, Request-URI, next hop or ".", headers and body each ended by ".";
+    the reply is the final answer (see _uac_reply). `!!` in a header stands for our own address."""
+    if len(args) < 3:
+        raise CommandError(400, "t_uac_dlg: method, request URI and next hop expected")
+    method, ruri, hop = args[:3]
+    headers, rest = _block(args, 3)
+    body, _ = _block(args, rest)
+    names = {line.split(":", 1)[0].strip().lower() for line in headers}
+    if not {"from", "to"} <= names:
+        raise CommandError(400, "t_uac_dlg: the From and To header fields are needed")
+    if body and "content-type" not in names:
+        raise CommandError(400, "t_uac_dlg: Content-Type missing")
+    manager = control.transactions
+    manager.use_config(state if state is not None else TimerConfig())
+    next_hop = None if hop == "." else hop
+    try:
+        ours = _our_address(manager, next_hop or ruri)
+        deferred = Deferred()
+        manager.uac(method, ruri, [line.replace("!!", ours) for line in headers],
+                    ("\r\n".join(body) + "\r\n").encode() if body else b"", next_hop,
+                    on_final=lambda status, reply: deferred.resolve(_uac_reply(status, reply, ruri)))
+    except UacError as exc:
+        raise CommandError(500, str(exc)) from None
+    return deferred
+
+
+def _our_address(manager, uri: str) -> str:
+    """host:port the request leaves from, as its Via names it."""
+    try:
+        _, _, via = manager.sender.local_request(uri, "z9hG4bK")
+    except (ResolveError, SipParseError, SendError) as exc:
+        raise UacError(f"t_uac: {exc}") from None
+    return via.split()[1].split(";")[0]
+
+
+def _uac_reply(status: int, reply, ruri: str) -> Reply:
+    """SER's fifo_callback: a local answer is its status line alone; a received one adds the dialog
+    (target, next hop, route set, or three "." unless 2xx confirmed it), then the reply itself."""
+    if reply is None:
+        return Reply(408, "Request Timeout", data={"status": 408, "reason": "Request Timeout"})
+    target = hop = route = "."
+    routes = []
+    if 200 <= status < 300:
+        contacts = reply.contacts
+        target = str(contacts[0].uri) if contacts else ruri
+        routes = [str(rr.uri) for rr in reversed(reply.record_routes)]
+        hop = routes[0] if routes else target
+        route = "Route: " + ", ".join(f"<{r}>" for r in routes) if routes else "."
+    headers = reply.data[reply.start:reply.body_start].decode("utf-8", "replace").split("\r\n")[1:]
+    headers = [line for line in headers if line]
+    body = reply.body.decode("utf-8", "replace")
+    lines = (target, hop, route, *headers, *(["", *body.splitlines()] if body else []))
+    return Reply(status, reply.reason, lines,
+                 {"status": status, "reason": reply.reason, "target": target, "next_hop": hop,
+                  "route_set": routes, "headers": headers, "body": body})
+
+
 EXPORTS = Module(
     name="tm",
     doc="stateful transactions",
     init=_init,
     so_names=("tm_mod",),
+    commands=(
+        Command("t_stats", t_stats, "transactions now and in total, replied locally, completion status"),
+        Command("t_uac_dlg", t_uac_dlg, "send a request of ours; the reply is its final answer",
+                lines=3, blocks=2),
+    ),
     functions=(
         fn("t_relay", 0, R | F, doc="forward statefully to the R-URI and the destination set",
            impl=t_relay, fixup=_with_config),

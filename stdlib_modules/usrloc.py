@@ -53,10 +53,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator, NamedTuple
 
+from ser_runtime.control import stats
 from ser_runtime.db import Database, DbError, open_db
 from stdlib_modules._db_module import is_identifier
 from stdlib_modules.exports import (
-    INT, R, STR, V08, V08_09, V09, V09_20, V20, Module, ModuleStartError, fn, param,
+    INT, R, STR, V08, V08_09, V09, V09_20, V20, Command, CommandError, Module, ModuleStartError, Reply, fn,
+    param,
 )
 
 LOG = logging.getLogger("ser.usrloc")
@@ -198,6 +200,10 @@ class MemoryStore:
         conn.execute("DELETE FROM binding WHERE tbl=? AND aor=? AND contact=?", (table, aor, contact))
         if remember:
             conn.execute("INSERT OR IGNORE INTO gone VALUES (?, ?, ?)", (table, aor, contact))
+
+    def all(self, table: str) -> list[tuple[str, Binding]]:
+        rows = self.conn.execute(f"SELECT aor, {_FIELDS} FROM binding WHERE tbl=? ORDER BY aor", (table,))
+        return [(row[0], Binding(*row[1:])) for row in rows]
 
     def expire(self, now: float) -> int:
         with self.write() as conn:
@@ -566,13 +572,172 @@ def expire(state: Usrloc, wall: float) -> None:
         if state.mode == WRITE_BACK:
             for location in state.tables.values():
                 location.flush()
-        if state.memory is not None:
-            state.memory.expire(wall)
+        expired = state.memory.expire(wall) if state.memory is not None else 0
         if state.mode != NO_DB:
             for location in state.tables.values():
-                location.db().expire(wall)
+                removed = location.db().expire(wall)
+                if state.mode == DB_ONLY:  # otherwise the memory store counted them already
+                    expired += removed
+        stats.counters[stats.UL_EXPIRED] += expired
     except (DbError, sqlite3.Error) as exc:
         LOG.error("usrloc: timer: %s", exc)
+
+
+# --- control commands (SER usrloc's ul_fifo.c) -----------------------------------------------------
+
+def _location(state: Usrloc, args: list[str], needed: int, names: str) -> Location:
+    if len(args) < needed:
+        raise CommandError(400, f"{names} expected")
+    if args[0] not in state.tables:
+        raise CommandError(400, f"Table '{args[0]}' not found in memory, use save(\"{args[0]}\") or "
+                                f"lookup(\"{args[0]}\") in the configuration script first")
+    return state.tables[args[0]]
+
+
+def _number(text: str, what: str, kind=int):
+    try:
+        return kind(text)
+    except ValueError:
+        raise CommandError(400, f"{what} '{text}' is not a number") from None
+
+
+def ul_add(state: Usrloc, args: list[str], control) -> Reply:
+    """table, AOR, contact, expires, q, replicate and (0.9) flags: a binding made by hand."""
+    location = _location(state, args, 6, "table, AOR, contact, expires, q, replicate (and flags)")
+    table, aor, contact, expires, q = args[:5]
+    flags = _number(args[6], "flags") if len(args) > 6 else 0
+    seconds, quality = _number(expires, "expires"), _number(q, "q", float)
+    if not 0 <= quality <= 1:
+        raise CommandError(400, f"q '{q}' is not between 0 and 1")
+    now = time.time()
+    binding = Binding(contact, 0 if flags & FL_PERMANENT else int(now) + seconds, round(quality * 1000),
+                      flags=flags, modified=now)
+    try:
+        with location.hold(aor, now) as record:
+            record.put(binding)
+    except UsrlocError as exc:
+        raise CommandError(500, str(exc)) from None
+    return Reply(200, "Added to table", (f"('{aor}','{contact}') to '{table}'",))
+
+
+def ul_rm(state: Usrloc, args: list[str], control) -> Reply:
+    """table, AOR: every binding of the AOR goes."""
+    location = _location(state, args, 2, "table and AOR")
+    table, aor = args[:2]
+    try:
+        with location.hold(aor, time.time()) as record:
+            for contact in list(record.bindings):
+                record.remove(contact)
+    except UsrlocError as exc:
+        raise CommandError(500, str(exc)) from None
+    return Reply(200, f"user ({table}, {aor}) deleted")
+
+
+def ul_rm_contact(state: Usrloc, args: list[str], control) -> Reply:
+    """table, AOR, contact: one binding goes."""
+    location = _location(state, args, 3, "table, AOR and contact")
+    table, aor, contact = args[:3]
+    try:
+        with location.hold(aor, time.time()) as record:
+            if not record.bindings:
+                raise CommandError(404, f"Username {aor} in table {table} not found")
+            if contact not in record.bindings:
+                raise CommandError(404, f"Contact {contact} in table {table} not found")
+            record.remove(contact)
+    except UsrlocError as exc:
+        raise CommandError(500, str(exc)) from None
+    return Reply(200, f"Contact ({aor}, {contact}) deleted from table {table}")
+
+
+def q_text(q: int) -> str:
+    """SER's q2str: nothing for an unspecified q, else 0, 1 or 0.5-style thousandths."""
+    if q == Q_UNSPECIFIED:
+        return ""
+    if q >= 1000 or q <= 0:
+        return "1" if q >= 1000 else "0"
+    return "0." + f"{q:03d}".rstrip("0")
+
+
+def _remaining(b: Binding, now: float) -> int:
+    return 0 if b.flags & FL_PERMANENT else max(0, int(b.expires - now))
+
+
+def ul_show_contact(state: Usrloc, args: list[str], control) -> Reply:
+    """table, AOR: `<contact>;q=...;expires=<seconds left>` per binding (0: permanent)."""
+    location = _location(state, args, 2, "table and AOR")
+    table, aor = args[:2]
+    now = time.time()
+    try:
+        bindings = location.lookup(aor, now)
+    except UsrlocError as exc:
+        raise CommandError(500, str(exc)) from None
+    if not bindings:
+        raise CommandError(404, f"Username {aor} in table {table} not found")
+    lines = tuple(f"<{b.contact}>;q={q_text(b.q)};expires={_remaining(b, now)}" for b in bindings)
+    return Reply(200, "OK", lines, [_contact_json(b, now) for b in bindings])
+
+
+def _contact_json(b: Binding, now: float) -> dict:
+    return {"contact": b.contact, "q": None if b.q == Q_UNSPECIFIED else b.q / 1000,
+            "expires": _remaining(b, now), "permanent": bool(b.flags & FL_PERMANENT), "callid": b.callid,
+            "cseq": b.cseq, "user_agent": b.user_agent, "received": b.received, "flags": b.flags}
+
+
+def _all(location: Location) -> list[tuple[str, Binding]]:
+    if location.mode == DB_ONLY:
+        return location.db().all()
+    return location.usrloc.memory.all(location.name)
+
+
+def ul_dump(state: Usrloc, args, control) -> Reply:
+    """Every table, AOR and binding (SER's print_udomain/print_urecord/print_ucontact lines)."""
+    now, lines, data = time.time(), [], {}
+    try:
+        for name, location in state.tables.items():
+            rows = [(aor, b) for aor, b in _all(location) if b.valid(now)]
+            lines += [f"Domain: '{name}'", f"Records: {len({aor for aor, _ in rows})}"]
+            data[name] = {}
+            for aor, b in rows:
+                if aor not in data[name]:
+                    lines.append(f"aor   : '{aor}'")
+                    data[name][aor] = []
+                data[name][aor].append(_contact_json(b, now))
+                lines += _contact_lines(b, now)
+    except (UsrlocError, DbError, sqlite3.Error) as exc:
+        raise CommandError(500, f"ul_dump: {exc}") from None
+    return Reply(200, "OK", tuple(lines), data)
+
+
+def _contact_lines(b: Binding, now: float) -> list[str]:
+    expires = "permanent" if b.flags & FL_PERMANENT else str(_remaining(b, now))
+    return [f"    Contact   : '{b.contact}'", f"    Expires   : {expires}", f"    q         : {q_text(b.q)}",
+            f"    Call-ID   : '{b.callid}'", f"    CSeq      : {b.cseq}", f"    User-Agent: '{b.user_agent}'",
+            f"    received  : '{b.received or ''}'", f"    Flags     : {b.flags}"]
+
+
+def ul_flush(state: Usrloc, args, control) -> Reply:
+    """Write-back: the changed bindings reach the database now."""
+    if state.mode == WRITE_BACK:
+        try:
+            for location in state.tables.values():
+                location.flush()
+        except (DbError, sqlite3.Error) as exc:
+            raise CommandError(500, f"ul_flush: {exc}") from None
+    return Reply(200, "ul_flush completed")
+
+
+def ul_stats(state: Usrloc, args, control) -> Reply:
+    """Per table: the AORs registered now, and the bindings expired since start-up (all tables)."""
+    now, lines, data = time.time(), ["Domain Registered Expired"], {}
+    expired = control.stats.total(stats.UL_EXPIRED)
+    try:
+        for name, location in state.tables.items():
+            registered = len({aor for aor, b in _all(location) if b.valid(now)})
+            lines.append(f"'{name}' {registered} {expired}")
+            data[name] = {"registered": registered, "expired": expired}
+    except (DbError, sqlite3.Error) as exc:
+        raise CommandError(500, f"ul_stats: {exc}") from None
+    return Reply(200, "OK", tuple(lines), data)
 
 
 EXPORTS = Module(
@@ -614,4 +779,13 @@ EXPORTS = Module(
     start=_start,
     timer=_timer,
     timer_interval=1.0,
+    commands=(
+        Command("ul_add", ul_add, "add a binding: table, AOR, contact, expires, q, replicate, flags"),
+        Command("ul_rm", ul_rm, "remove an AOR's bindings: table, AOR"),
+        Command("ul_rm_contact", ul_rm_contact, "remove one binding: table, AOR, contact"),
+        Command("ul_show_contact", ul_show_contact, "an AOR's bindings: table, AOR"),
+        Command("ul_dump", ul_dump, "every binding of every table"),
+        Command("ul_flush", ul_flush, "write-back: write the changed bindings now"),
+        Command("ul_stats", ul_stats, "per table: AORs registered, bindings expired"),
+    ),
 )

@@ -97,6 +97,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ser_runtime import forward
+from ser_runtime.control import stats as shared_stats
 from ser_runtime.context import PROTO_NONE, PROTO_UDP, ReceiveInfo, RouteContext
 from ser_runtime.net.resolver import ResolveError, Target
 from ser_runtime.replies import build_reply, to_tag
@@ -209,6 +210,9 @@ class TransactionManager:
         self._next_sweep: float | None = None
         self._reported: dict[str, int] | None = None   # the stats last logged, and when next
         self._next_report = 0.0
+        # t_stats' counters of this process (shared memory in `ser`, see control/stats.py).
+        self.counters = shared_stats.counters
+        self._next_gauges = 0.0
 
     def stats(self) -> dict[str, int]:
         """The transactions held now and the most ever held at once (SER's t_stats, in part)."""
@@ -277,6 +281,7 @@ class TransactionManager:
         except (DuplicateTransaction, TableFull, ValueError) as exc:
             LOG.error("no transaction for %s: %s", msg.method, exc)
             return None, False
+        self.counters[shared_stats.TM_TOTAL] += 1
         return tx, True
 
     def arm(self, ctx: RouteContext, route: str, label: str | None) -> int:
@@ -555,6 +560,8 @@ class TransactionManager:
             self.table.remove(entry)
             raise UacError(f"t_uac: cannot send to {target.ip}:{target.port}")
         self._schedule(entry)
+        self.counters[shared_stats.TM_TOTAL] += 1
+        self.counters[shared_stats.TM_LOCAL] += 1
         return call_id
 
     def _own_answer(self, own: OwnRequest, msg: SipMessage, actions) -> None:
@@ -648,7 +655,10 @@ class TransactionManager:
             return False
         if code >= 200 and tx.entry is not None:
             tx.entry.reply_to_tag = tx.request.to.tag if tx.request.to.tag else to_tag(tx.request)
-        return self._respond(tx, code, data, now)
+        sent = self._respond(tx, code, data, now)
+        if sent and code >= 200:
+            self.counters[shared_stats.TM_REPLIED] += 1
+        return sent
 
     def _respond(self, tx: ServerTx, status: int, data: bytes, now: float) -> bool:
         """Hand a response to the server machine; send it if the machine lets it out."""
@@ -656,6 +666,8 @@ class TransactionManager:
         if not actions:
             return False
         if status >= 200:
+            if not tx.final_sent:
+                self.counters[shared_stats.TM_COMPLETED[min(status // 100, 6)]] += 1
             tx.final_sent = True
         tx.response = data
         self._server_actions(tx, actions)
@@ -839,6 +851,7 @@ class TransactionManager:
                     _unlink(tx)
             self._next_sweep = now + max(self.config.delete_timer, 0.05)
             self._drop_stale_timers()
+        self._publish_gauges(now)
         self._report(now)
 
     def _drop_stale_timers(self) -> None:
@@ -854,6 +867,15 @@ class TransactionManager:
                 current.setdefault(id(entry), item)
         self._heap = list(current.values())
         heapq.heapify(self._heap)
+
+    def _publish_gauges(self, now: float) -> None:
+        """t_stats' current and waiting transactions of this process, once a second at most."""
+        if now < self._next_gauges:
+            return
+        self._next_gauges = now + 1.0
+        self.counters[shared_stats.TM_CURRENT] = len(self.table)
+        self.counters[shared_stats.TM_WAITING] = sum(
+            1 for entry in self.table if isinstance(entry.data, ServerTx) and entry.data.final_sent)
 
     def _report(self, now: float) -> None:
         # Until there is a control interface, the debug log is where the table's size shows
