@@ -1,11 +1,11 @@
-"""Subscriber management for serctl's `add`, `passwd` and `rm` (SER 0.9's scripts/sc).
+"""serctl's SQL commands (SER 0.9's scripts/sc): subscribers (`add`, `passwd`, `rm`, `mail`),
+their groups (`acl`, the `grp` table) and the `domain` table.
 
 As SER 0.9's serctl did: the password is kept in plain text next to its two digests,
 ha1 = MD5(user:domain:password) and ha1b = MD5(user@domain:domain:password) (the
 domain is the digest realm); `add` also lets the user appear as himself in To/From
 (a `uri` row, for uri_db's check_to/check_from); `rm` removes his groups, uri rows
-and registered contacts with him. The FIFO steps of the original (the alias check
-before `add`, `ul rm` after `rm`) belong to the FIFO part of serctl.
+and stored contacts with him (serctl.cli then has a running ser forget them too).
 """
 
 from __future__ import annotations
@@ -45,12 +45,16 @@ def parse_user(text: str, default_domain: str | None) -> Subscriber:
         if not default_domain:
             raise UserError(f"no domain for user {text!r}: give user@domain or set SIP_DOMAIN")
         domain = default_domain
-    domain = domain.lower()
     if not _USER.fullmatch(username) or len(username) > MAX_USERNAME:
         raise UserError(f"bad user name {username!r}")
+    return Subscriber(username, parse_domain(domain))
+
+
+def parse_domain(text: str) -> str:
+    domain = text.lower()
     if not _DOMAIN.fullmatch(domain) or len(domain) > MAX_DOMAIN:
         raise UserError(f"bad domain {domain!r}")
-    return Subscriber(username, domain)
+    return domain
 
 
 def digests(user: Subscriber, password: str) -> tuple[str, str]:
@@ -95,6 +99,60 @@ def remove_user(db: Database, user: Subscriber) -> None:
             raise UserError(f"no such user {user}")
         for table in ("grp", "uri", "location", "subscriber"):
             db.execute(f"DELETE FROM {table} WHERE username=? AND domain=?", (user.username, user.domain))
+
+
+def email_of(db: Database, user: Subscriber) -> str:
+    rows = db.query("SELECT email_address FROM subscriber WHERE username=? AND domain=?",
+                    (user.username, user.domain))
+    if not rows:
+        raise UserError(f"no such user {user}")
+    if not rows[0][0]:
+        raise UserError(f"user {user} has no e-mail address")
+    return rows[0][0]
+
+
+def groups(db: Database, user: Subscriber | None) -> list[dict]:
+    """`grp` rows, all or one user's, as {user, group, last_modified}."""
+    sql = "SELECT username, domain, grp, last_modified FROM grp"
+    params: tuple = ()
+    if user:
+        sql += " WHERE username=? AND domain=?"
+        params = (user.username, user.domain)
+    rows = db.query(sql + " ORDER BY username, domain, grp", params)
+    return [{"user": f"{name}@{domain}", "group": group, "last_modified": str(modified)}
+            for name, domain, group, modified in rows]
+
+
+def grant(db: Database, user: Subscriber, names: tuple[str, ...]) -> None:
+    with db.transaction():
+        if not _exists(db, user):
+            raise UserError(f"no such user {user}")
+        for name in names:
+            # Granting a group twice is not an error; the primary key would make it one.
+            db.execute("DELETE FROM grp WHERE username=? AND domain=? AND grp=?", (user.username, user.domain, name))
+            db.execute("INSERT INTO grp (username, domain, grp, last_modified) VALUES (?, ?, ?, ?)",
+                       (user.username, user.domain, name, _now()))
+
+
+def revoke(db: Database, user: Subscriber, name: str | None) -> int:
+    """Removes one group or all of them; how many rows went."""
+    if name:
+        return db.execute("DELETE FROM grp WHERE username=? AND domain=? AND grp=?", (user.username, user.domain, name))
+    return db.execute("DELETE FROM grp WHERE username=? AND domain=?", (user.username, user.domain))
+
+
+def add_domain(db: Database, domain: str) -> None:
+    db.require_version("domain", 1)
+    with db.transaction():
+        if db.query("SELECT 1 FROM domain WHERE domain=?", (domain,)):
+            raise UserError(f"domain {domain} already exists")
+        db.execute("INSERT INTO domain (domain, last_modified) VALUES (?, ?)", (domain, _now()))
+
+
+def remove_domain(db: Database, domain: str) -> None:
+    db.require_version("domain", 1)
+    if not db.execute("DELETE FROM domain WHERE domain=?", (domain,)):
+        raise UserError(f"no such domain {domain}")
 
 
 def _exists(db: Database, user: Subscriber) -> bool:

@@ -18,9 +18,14 @@ SERCTL = Path(sys.executable).with_name("serctl")
 PASSWORD = "s3cretpw"
 
 
-def serctl(*args: str, db_url: str | None = None, domain: str | None = "example.com", stdin=None):
+def serctl(*args: str, db_url: str | None = None, domain: str | None = "example.com", stdin=None,
+           env: dict | None = None):
+    """serctl isolated from the machine's settings: no config file, no managed ser.cfg, no FIFO."""
     assert SERCTL.exists(), f"{SERCTL} is missing: pip install -e . installs it"
-    env = {k: v for k, v in os.environ.items() if k not in ("SER_DB_URL", "SIP_DOMAIN")}
+    extra = env or {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SER", "SQL_", "SIP_"))}
+    env.update({"SERCTL_CONF": os.devnull, "SER_CFG": "/nonexistent/ser.cfg", "SER_FIFO": "/nonexistent/fifo",
+                **extra})
     if db_url:
         env["SER_DB_URL"] = db_url
     if domain:
