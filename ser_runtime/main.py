@@ -93,6 +93,7 @@ def serve(options) -> int:
     listening = ", ".join(supervisor.describe())
     if settings.fork and settings.daemonize:
         daemonize()
+        supervisor.adopt_pid()
     write_pid_file(settings.pid_file)
     try:
         if not settings.fork:

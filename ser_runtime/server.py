@@ -221,6 +221,10 @@ class Supervisor:
         self.shared.set_pid(0, os.getpid())
         self.started_at = time.time()
 
+    def adopt_pid(self) -> None:
+        """After daemonizing, this process has a new pid: `ps` must name it."""
+        self.shared.set_pid(0, os.getpid())
+
     def describe(self) -> list[str]:
         return [str(listener) for listener in self.sockets.listeners]
 

@@ -142,8 +142,9 @@ class MemoryStore:
         os.close(fd)
         store = cls(path)
         store.conn.executescript(_MEMORY_SCHEMA)
-        creator = os.getpid()
-        atexit.register(lambda: store.remove() if os.getpid() == creator else None)
+        # Every process ser forks ends with os._exit, so this runs only in the one that started
+        # ser, the supervisor, whatever pid daemonizing gave it.
+        atexit.register(store.remove)
         return store
 
     @property
@@ -543,8 +544,7 @@ def _flush_at_exit(state: Usrloc) -> None:
     mod_destroy); the supervisor, which made the store, does it after its workers are gone."""
     global _exit_state
     if _exit_state is None:
-        creator = os.getpid()
-        atexit.register(lambda: _final_flush() if os.getpid() == creator else None)
+        atexit.register(_final_flush)  # in the supervisor only: see MemoryStore.create
     _exit_state = state
 
 
@@ -594,6 +594,12 @@ def _location(state: Usrloc, args: list[str], needed: int, names: str) -> Locati
     return state.tables[args[0]]
 
 
+def _aor(state: Usrloc, text: str) -> str:
+    """SER's ul_fifo: without use_domain an AOR is the user alone, so `user@domain` (what serctl
+    sends) loses its domain."""
+    return text if state.use_domain else text.split("@", 1)[0]
+
+
 def _number(text: str, what: str, kind=int):
     try:
         return kind(text)
@@ -605,6 +611,7 @@ def ul_add(state: Usrloc, args: list[str], control) -> Reply:
     """table, AOR, contact, expires, q, replicate and (0.9) flags: a binding made by hand."""
     location = _location(state, args, 6, "table, AOR, contact, expires, q, replicate (and flags)")
     table, aor, contact, expires, q = args[:5]
+    aor = _aor(state, aor)
     flags = _number(args[6], "flags") if len(args) > 6 else 0
     seconds, quality = _number(expires, "expires"), _number(q, "q", float)
     if not 0 <= quality <= 1:
@@ -623,7 +630,7 @@ def ul_add(state: Usrloc, args: list[str], control) -> Reply:
 def ul_rm(state: Usrloc, args: list[str], control) -> Reply:
     """table, AOR: every binding of the AOR goes."""
     location = _location(state, args, 2, "table and AOR")
-    table, aor = args[:2]
+    table, aor = args[0], _aor(state, args[1])
     try:
         with location.hold(aor, time.time()) as record:
             for contact in list(record.bindings):
@@ -636,7 +643,7 @@ def ul_rm(state: Usrloc, args: list[str], control) -> Reply:
 def ul_rm_contact(state: Usrloc, args: list[str], control) -> Reply:
     """table, AOR, contact: one binding goes."""
     location = _location(state, args, 3, "table, AOR and contact")
-    table, aor, contact = args[:3]
+    table, aor, contact = args[0], _aor(state, args[1]), args[2]
     try:
         with location.hold(aor, time.time()) as record:
             if not record.bindings:
@@ -665,7 +672,7 @@ def _remaining(b: Binding, now: float) -> int:
 def ul_show_contact(state: Usrloc, args: list[str], control) -> Reply:
     """table, AOR: `<contact>;q=...;expires=<seconds left>` per binding (0: permanent)."""
     location = _location(state, args, 2, "table and AOR")
-    table, aor = args[:2]
+    table, aor = args[0], _aor(state, args[1])
     now = time.time()
     try:
         bindings = location.lookup(aor, now)

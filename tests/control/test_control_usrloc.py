@@ -40,6 +40,8 @@ def exercise_ul_commands(ser: ControlledSer) -> None:
     reply = register(ser.port, "bob", 5999)
     assert reply is not None and reply.startswith(b"SIP/2.0 200"), reply
     assert fifo.call("ul_show_contact", "location", "bob")[1].startswith(f"<sip:bob@{HOST}:5999>;q=;expires=")
+    # Without use_domain the AOR is the user: serctl's user@domain finds it too, as in SER.
+    assert fifo.call("ul_show_contact", "location", "bob@example.com")[1].startswith(f"<sip:bob@{HOST}:5999>")
 
     dump = fifo.call("ul_dump")
     assert dump[0] == "200 OK" and "Domain: 'location'" in dump

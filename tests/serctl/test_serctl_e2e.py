@@ -157,9 +157,7 @@ def test_serctl_drives_a_real_ser(tmp_path, db_url, managed):
     assert "ser is not running" in serctl("stop", ok=False).stderr
 
 
-@pytest.mark.parametrize("db_mode", [1, pytest.param(2, marks=pytest.mark.xfail(strict=True, reason=(
-    "usrloc's write-back flush at exit checks the pid that ran start(); a daemonized ser (serctl start, "
-    "no -D) has another pid, so the last changes are lost: ser_runtime/main.py daemonizes after start_modules")))])
+@pytest.mark.parametrize("db_mode", [1, 2])
 def test_restart_keeps_registrations(tmp_path, sqlite_url, managed, db_mode):
     serctl, port = managed(sqlite_url, db_mode)
     serctl("db", "create")
