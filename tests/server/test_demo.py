@@ -1,17 +1,17 @@
-"""The README's first command: examples/demo.sh sets up the SQLite demo and starts ser on it.
+"""The README's first command: examples/demo.sh sets up the SQLite demo and starts ser through
+`serctl start`.
 
-Run as a user would (a real shell, serctl and ser processes), on a free port
-and a temporary data directory; SIPp then registers the demo users with
-their passwords, and a second start keeps the database as it is.
+Run as a user would (a real shell, serctl and a daemonized ser), on a free
+port and a temporary data directory; SIPp then registers the demo users
+with their passwords, `serctl stop` stops it, and a second start keeps the
+database as it is.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,31 +22,28 @@ from tests.server.harness import SCENARIOS, Sipp, require
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 
 class Demo:
     def __init__(self, tmp_path: Path, port: int):
-        self.log = tmp_path / "demo.out"
-        env = {**os.environ, "PORT": str(port), "DEMO_DIR": str(tmp_path / "demo"),
-               "BIN": str(Path(sys.executable).parent)}
-        with open(self.log, "w") as out:
-            self.process = subprocess.Popen(["bash", str(REPO / "examples" / "demo.sh")], env=env, stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+        directory = tmp_path / "demo"
+        self.env = {**os.environ, "PORT": str(port), "DEMO_DIR": str(directory), "BIN": str(BIN),
+                    "SER_CFG": str(directory / "ser.cfg"), "PID_FILE": str(directory / "ser.pid")}
+        self.env.pop("SER_DB_URL", None)
 
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
+    def start(self) -> str:
+        done = subprocess.run(["bash", str(REPO / "examples" / "demo.sh")], env=self.env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
-    def wait_listening(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while "listening on" not in self.text():
-            assert self.process.poll() is None, self.text()
-            assert time.monotonic() < deadline, self.text()
-            time.sleep(0.1)
+    def serctl(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "serctl"), *args], env=self.env, capture_output=True, text=True,
+                              timeout=60)
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(15)
+        self.serctl("stop")
 
 
 def register(tmp_path: Path, port: int, users: dict[str, str]) -> Sipp:
@@ -59,20 +56,19 @@ def register(tmp_path: Path, port: int, users: dict[str, str]) -> Sipp:
         "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"])
 
 
-def test_the_demo_starts_ser_with_demo_users_that_phones_register_as(tmp_path):
+def test_the_demo_starts_ser_through_serctl_with_demo_users_that_phones_register_as(tmp_path):
     require("sipp")
     port = free_port()
     demo = Demo(tmp_path, port)
     try:
-        demo.wait_listening()
-        assert "user alice  password alice-secret" in demo.text()
+        text = demo.start()
+        assert "started ser (pid" in text and "user alice  password alice-secret" in text
         sipp = register(tmp_path, port, {"alice": "alice-secret", "bob": "bob-secret"})
-        assert sipp.wait() == 0, sipp.report() + demo.text()
+        assert sipp.wait() == 0, sipp.report()
+        processes = demo.serctl("ps")
+        assert processes.returncode == 0 and "fifo server" in processes.stdout, processes.stderr
+        assert demo.serctl("stop").stdout.startswith("stopped ser")
+        again = demo.start()
+        assert "created the SER schema" not in again  # the demo's data is kept
     finally:
         demo.stop()
-    again = Demo(tmp_path, port)
-    try:
-        again.wait_listening()
-        assert "created the SER schema" not in again.text()  # the demo's data is kept
-    finally:
-        again.stop()
