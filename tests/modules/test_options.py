@@ -8,35 +8,13 @@ import pytest
 
 from ser_runtime import core_actions
 from ser_runtime.context import PROTO_UDP, ReceiveInfo, RouteContext
-from ser_runtime.net.resolver import Resolver
 from ser_runtime.sender import Sender
-from ser_runtime.settings import Listener, Settings
 from ser_runtime.sip import SipMessage
 from ser_script.checker import check_text
 from ser_script.compiler import ScriptEnv, compile_script
 from tests.route.harness import HERE, PROBE
 
 LOAD = 'loadmodule "sl.so"\nloadmodule "textops.so"\nloadmodule "options.so"\n'
-
-
-@pytest.fixture
-def client():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(2)
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
-def sender():
-    listener = Listener(PROTO_UDP, "127.0.0.1", 5060, "127.0.0.1")
-    public = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    public.bind(("127.0.0.1", 0))
-    sender = Sender(Settings(sip_warning=False), [listener], Resolver())
-    sender.attach({listener: public}, {})
-    yield sender
-    public.close()
 
 
 def request(port: int, method: str = "OPTIONS", ruri: str = "sip:127.0.0.1") -> bytes:

@@ -49,15 +49,6 @@ def fresh_memory(monkeypatch):
 
 
 @pytest.fixture
-def client():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(2)
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
 def sender():
     listener = Listener(PROTO_UDP, "127.0.0.1", 5060, "127.0.0.1")
     public = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -15,7 +15,7 @@ import pytest
 
 from tests.ports import free_port
 from tests.server.harness import SCENARIOS, Ser, Sipp, require
-from tests.server.test_tm_forking import received, tm_config
+from tests.server.test_tm_forking import received, record_routing_config
 
 pytestmark = pytest.mark.slow
 
@@ -23,17 +23,7 @@ CALLS = 5
 
 
 def dialog_config(port: int, uas_port: int) -> str:
-    return tm_config(port, f"""if (loose_route()) {{
-        t_relay();
-        break;
-    }};
-    if (method=="INVITE") {{
-        record_route();
-    }};
-    if (uri==myself) {{
-        rewritehostport("127.0.0.1:{uas_port}");
-    }};
-    t_relay();""")
+    return record_routing_config(port, f'rewritehostport("127.0.0.1:{uas_port}");')
 
 
 def test_in_dialog_requests_follow_the_route_set(tmp_path):

@@ -31,8 +31,9 @@ def tm_config(port: int, routing: str) -> str:
         'loadmodule "/usr/lib/ser/modules/tm.so"')
 
 
-def forking_config(port: int, first_port: int, second_port: int) -> str:
-    """A call to the proxy rings at two callees at once: the Request-URI and one appended branch."""
+def record_routing_config(port: int, to_callee: str) -> str:
+    """tm_config with the classic routing: in-dialog requests follow loose_route, INVITEs are
+    record-routed, and a request for the proxy itself goes where `to_callee` (script lines) sends it."""
     return tm_config(port, f"""if (loose_route()) {{
         t_relay();
         break;
@@ -41,10 +42,15 @@ def forking_config(port: int, first_port: int, second_port: int) -> str:
         record_route();
     }};
     if (uri==myself) {{
-        rewritehostport("127.0.0.1:{first_port}");
-        append_branch("sip:bench@127.0.0.1:{second_port}");
+        {to_callee}
     }};
     t_relay();""")
+
+
+def forking_config(port: int, first_port: int, second_port: int) -> str:
+    """A call to the proxy rings at two callees at once: the Request-URI and one appended branch."""
+    return record_routing_config(port, f"""rewritehostport("127.0.0.1:{first_port}");
+        append_branch("sip:bench@127.0.0.1:{second_port}");""")
 
 
 def uas(tmp_path, name: str, scenario: Path, port: int) -> Sipp:

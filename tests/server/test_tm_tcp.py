@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import SHARED
 from tests.ports import free_port
 from tests.server.harness import SCENARIOS, Ser, Sipp, require
-from tests.server.test_tm_forking import messages, received, tm_config
+from tests.server.test_tm_forking import messages, received, record_routing_config
 
 pytestmark = pytest.mark.slow
 
@@ -27,17 +27,7 @@ BENCH = SHARED / "bench" / "scenarios"
 
 
 def tcp_config(port: int, callee_uri: str) -> str:
-    return tm_config(port, f"""if (loose_route()) {{
-        t_relay();
-        break;
-    }};
-    if (method=="INVITE") {{
-        record_route();
-    }};
-    if (uri==myself) {{
-        rewriteuri("{callee_uri}");
-    }};
-    t_relay();""")
+    return record_routing_config(port, f'rewriteuri("{callee_uri}");')
 
 
 def run_call(tmp_path, caller_scenario: Path, caller_transport: str, callee_scenario: Path,
