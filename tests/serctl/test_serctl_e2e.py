@@ -36,6 +36,9 @@ loadmodule "/usr/lib/ser/modules/usrloc.so"
 loadmodule "/usr/lib/ser/modules/registrar.so"
 loadmodule "/usr/lib/ser/modules/auth.so"
 loadmodule "/usr/lib/ser/modules/auth_db.so"
+loadmodule "/usr/lib/ser/modules/domain.so"
+modparam("domain", "db_mode", 1)
+modparam("domain", "db_url", "{db_url}")
 modparam("usrloc", "db_mode", {db_mode})
 modparam("usrloc", "use_domain", 1)
 modparam("registrar", "use_domain", 1)
@@ -49,6 +52,9 @@ route {{
         }};
         save("location");
         break;
+    }};
+    if (is_uri_host_local()) {{
+        lookup("aliases");
     }};
     if (!lookup("location")) {{
         sl_send_reply("404", "Not Found");
@@ -229,3 +235,38 @@ def test_start_reports_why_ser_did_not_start(tmp_path):
     serctl.env["SER_CFG"] = str(tmp_path / "missing.cfg")
     assert "no ser.cfg at" in serctl("start", ok=False).stderr
     assert not serctl.pid_file.exists()
+
+
+def test_serctl_administers_users_aliases_domains_and_contacts_of_a_running_ser(tmp_path, db_url, managed):
+    serctl, port = managed(db_url)
+    serctl("db", "create")
+    serctl("add", "alice", PASSWORD, "alice@example.com")
+    serctl("domain", "add", HOST)
+    serctl("start")
+    try:
+        assert HOST in serctl("domain", "show").stdout
+        serctl("domain", "add", "example.org")
+        serctl("domain", "reload")
+        assert "example.org" in json.dumps(json.loads(serctl("domain", "show", "--json").stdout))
+        serctl("domain", "rm", "example.org")
+
+        serctl("ul", "add", "alice", "sip:alice@192.0.2.7:5060")
+        assert "sip:alice@192.0.2.7:5060" in serctl("usrloc", "show", "alice").stdout
+        serctl("ul", "rm", "alice", "sip:alice@192.0.2.7:5060")
+        assert "sip:alice@192.0.2.7" not in serctl("ul", "show", "alice", ok=False).stdout
+
+        serctl("alias", "add", "sales", f"sip:alice@{HOST}")
+        assert f"sip:alice@{HOST}" in serctl("alias", "show", "sales").stdout
+        assert "is a subscriber" in serctl("alias", "add", "alice", "sip:x@example.com", ok=False).stderr
+        serctl("alias", "rm", "sales")
+        assert f"sip:alice@{HOST}" not in serctl("alias", "show", "sales", ok=False).stdout
+
+        serctl("passwd", "alice", "new-" + PASSWORD)
+        assert register(tmp_path, port, free_port(), password="new-" + PASSWORD) == 0
+        serctl("acl", "grant", "alice", "local")
+        assert "local" in serctl("acl", "show", "alice").stdout
+        serctl("rm", "alice")
+        assert "alice" not in serctl("ul", "show", "--json").stdout
+        assert serctl("version").stdout.strip()
+    finally:
+        serctl("stop", ok=False)
