@@ -3,19 +3,23 @@
 A benchmark is a `Workload`: a SIPp UAC and UAS scenario from the anchor
 (/work/shared/bench/scenarios), a ser.cfg and the anchor's equivalent
 Kamailio config (/work/shared/bench/kamailio, copied with only the listen
-port changed). The method is the anchor's (/work/shared/bench/README.md):
-every proxy is pinned to core 1 (`taskset -c 1`, so 2 workers share that
-core) and both SIPps to core 0. For each server a ramp of short runs
+port changed, and the workload's text replacements). A server that
+answers itself (a registrar) has no UAS; a workload's `setup` hook
+prepares what a server needs before it starts (a database, SIPp's
+injection file in the run directory). The method is the anchor's
+(/work/shared/bench/README.md): every proxy is pinned to core 1
+(`taskset -c 1`, so 2 workers share that core) and both SIPps to core 0
+(one, without a UAS). For each server a ramp of short runs
 (`-r R -rp 1000 -m R*seconds`) doubles the rate until a run is not clean,
 then bisects between the last clean rate and the first failing one; a
 confirm run at the best rate gives the figures (if it is not clean the rate
 drops by 10%, up to four times). Clean: every call succeeded, no
 retransmission, and the calls completed per second of SIPp's run reached
 95% of the rate asked (a proxy that falls behind fills its buffer before it
-loses anything). The UAC uses `-t un`, one socket per call: `ser` spreads
-UDP over its workers with SO_REUSEPORT by source address, so a single
-source socket would reach one worker only; Kamailio gets the same
-transport. Every UDP receive buffer is 4 MiB (Kamailio's maxbuffer from
+loses anything). The UAC uses `-t un` unless the workload says otherwise,
+one socket per call: `ser` spreads UDP over its workers with SO_REUSEPORT
+by source address, so a single source socket would reach one worker only;
+Kamailio gets the same transport. Every UDP receive buffer is 4 MiB (Kamailio's maxbuffer from
 common.inc, the same for ser and SIPp's -buff_size). The proxy's CPU time
 is utime+stime from /proc of its whole process tree (Kamailio's attendant
 and timer processes, ser's supervisor) before and after a run, per
@@ -84,21 +88,32 @@ class Workload:
     """One benchmark: its SIPp scenarios and the two proxies' configurations.
 
     `ser_config` is a ser.cfg with the fields {processes} {buffer} {host}
-    {port} {next_port}; `kamailio_define` gives the -A definition that
-    points the Kamailio config at the UAS port; `kamailio_options` are more
-    of its command-line options.
+    {port} {next_port} and those `setup` returns; `kamailio_define` gives
+    the -A definition (none when empty) that points the Kamailio config at
+    the UAS port, called with the port and `setup`'s fields as keywords;
+    `kamailio_replace` are (text, replacement) pairs for the copy of the
+    Kamailio config; `kamailio_options` are more of its command-line
+    options. `uas` None: the server answers the UAC itself. `setup(stack,
+    directory, server name)` runs before each server starts, leaves its
+    clean-up on `stack` and returns more ser.cfg fields.
     """
 
     name: str
     unit: str
     messages: int  # SIP messages the proxy receives per unit (call or transaction)
     uac: Path
-    uas: Path
+    uas: Path | None
     ser_config: str
     kamailio_cfg: str
-    kamailio_define: Callable[[int], str]
+    kamailio_define: Callable[..., str]
     sipp_options: tuple[str, ...] = ()
     kamailio_options: tuple[str, ...] = ()
+    kamailio_replace: tuple[tuple[str, str], ...] = ()
+    transport: str = "un"  # the UAC's SIPp -t
+    setup: Callable[[ExitStack, Path, str], dict[str, str]] | None = None
+
+    def prepare(self, stack: ExitStack, directory: Path, name: str) -> dict[str, str]:
+        return self.setup(stack, directory, name) if self.setup else {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,9 +141,10 @@ class Usage:
     wall: float
 
     @classmethod
-    def now(cls, server: int, uas: int) -> "Usage":
+    def now(cls, server: int, uas: int | None) -> "Usage":
         children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the UAC runs we have waited for
-        return cls(tree_cpu(server), tree_cpu(uas) + children.ru_utime + children.ru_stime, cores_busy(),
+        uas_cpu = tree_cpu(uas) if uas else 0.0
+        return cls(tree_cpu(server), uas_cpu + children.ru_utime + children.ru_stime, cores_busy(),
                    udp_drops(), time.monotonic())
 
     def __sub__(self, other: "Usage") -> "Usage":
@@ -262,40 +278,52 @@ def udp_drops() -> int:
 
 # --- the servers ----------------------------------------------------------------------------
 
-def ser_config(work: Workload, path: Path, processes: str, port: int, next_port: int) -> Path:
+def ser_config(work: Workload, path: Path, processes: str, port: int, next_port: int | None,
+               fields: dict[str, str]) -> Path:
     path.write_text(work.ser_config.format(processes=processes, buffer=BUFFER, host=HOST, port=port,
-                                           next_port=next_port))
+                                           next_port=next_port, **fields))
     return path
 
 
-def ser_argv(work: Workload, directory: Path, port: int, next_port: int, workers: int) -> list[str]:
-    config = ser_config(work, directory / f"ser-{workers}.cfg", f"children={workers}", port, next_port)
+def ser_argv(work: Workload, directory: Path, port: int, next_port: int | None, workers: int,
+             fields: dict[str, str]) -> list[str]:
+    config = ser_config(work, directory / f"ser-{workers}.cfg", f"children={workers}", port, next_port, fields)
     return [sys.executable, "-m", "ser_runtime.main", "-D", "-E", "-f", str(config)]
 
 
-def kamailio_argv(work: Workload, directory: Path, port: int, next_port: int, workers: int) -> list[str]:
-    """The anchor's config with only the listen port changed; -DD: stay in the foreground, with children."""
+def kamailio_argv(work: Workload, directory: Path, port: int, next_port: int | None, workers: int,
+                  fields: dict[str, str]) -> list[str]:
+    """The anchor's config with the listen port and the workload's replacements changed; -DD: stay in
+    the foreground, with children."""
     config_dir, runtime = directory / f"kamailio-{workers}", directory / f"kamailio-{workers}" / "run"
     runtime.mkdir(parents=True)
-    common, listen = (KAMAILIO_CFG / "common.inc").read_text(), f"listen=udp:{HOST}:5060"
-    if listen not in common:
-        raise RuntimeError(f"{KAMAILIO_CFG / 'common.inc'} no longer has {listen}")
-    (config_dir / "common.inc").write_text(common.replace(listen, f"listen=udp:{HOST}:{port}"))
+    listen = (f"listen=udp:{HOST}:5060", f"listen=udp:{HOST}:{port}")
+    (config_dir / "common.inc").write_text(_replaced(KAMAILIO_CFG / "common.inc", (listen,)))
     config = config_dir / work.kamailio_cfg
-    config.write_text((KAMAILIO_CFG / work.kamailio_cfg).read_text())
+    config.write_text(_replaced(KAMAILIO_CFG / work.kamailio_cfg, work.kamailio_replace))
+    define = work.kamailio_define(next_port, **fields)
     return ["kamailio", "-DD", "-E", "-f", str(config), "-n", str(workers), "-Y", str(runtime),
-            "-A", work.kamailio_define(next_port), *work.kamailio_options]
+            *(["-A", define] if define else []), *work.kamailio_options]
+
+
+def _replaced(path: Path, replacements: tuple[tuple[str, str], ...]) -> str:
+    text = path.read_text()
+    for old, new in replacements:
+        if old not in text:
+            raise RuntimeError(f"{path} no longer has {old}")
+        text = text.replace(old, new)
+    return text
 
 
 SERVERS = {"ser": (ser_argv, "listening on"), "kamailio": (kamailio_argv, "Listening on")}
 
 
 def start_server(stack: ExitStack, work: Workload, directory: Path, name: str, workers: int,
-                 next_port: int) -> tuple[subprocess.Popen, int, str]:
-    """Start a proxy pinned to SERVER_CORE; (process, its port, its command line)."""
+                 next_port: int | None) -> tuple[subprocess.Popen, int, str]:
+    """Start a proxy pinned to SERVER_CORE, after the workload's setup; (process, its port, its command line)."""
     build, ready = SERVERS[name]
-    port = free_udp_port()
-    argv = ["taskset", "-c", SERVER_CORE, *build(work, directory, port, next_port, workers)]
+    port, fields = free_udp_port(), work.prepare(stack, directory, name)
+    argv = ["taskset", "-c", SERVER_CORE, *build(work, directory, port, next_port, workers, fields)]
     log = directory / f"{name}-{workers}.log"
     process = spawn(argv, log, REPO)
     stack.callback(stop, process)
@@ -324,7 +352,7 @@ def start_uas(work: Workload, directory: Path, port: int) -> subprocess.Popen:
 
 def uac_argv(work: Workload, port: int, rate: int, calls: int, seconds: int, stat: Path) -> list[str]:
     max_socket = resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 100
-    return [*sipp_base(work, work.uac), "-t", "un", "-max_socket", str(max_socket), f"{HOST}:{port}",
+    return [*sipp_base(work, work.uac), "-t", work.transport, "-max_socket", str(max_socket), f"{HOST}:{port}",
             "-r", str(rate), "-rp", "1000", "-m", str(calls), "-recv_timeout", "4000",
             "-timeout", f"{seconds + 20}s", "-timeout_error", "-trace_stat", "-stf", str(stat), "-fd", "1"]
 
@@ -335,14 +363,15 @@ class Bed:
 
     Every run gets a new UAS: the calls a failed run leaves in a UAS (200s
     retransmitted for half a minute, calls waiting for a BYE) would
-    otherwise load the proxy and the UAS during the next runs.
+    otherwise load the proxy and the UAS during the next runs. No UAS
+    (uas_port None) when the workload has none.
     """
 
     work: Workload
     directory: Path
     server: subprocess.Popen
     port: int
-    uas_port: int
+    uas_port: int | None
 
     def run(self, rate: int, seconds: int) -> Step:
         """One UAC run of rate*seconds calls, with the CPU time used around it."""
@@ -351,16 +380,18 @@ class Bed:
         calls = rate * seconds
         stat = self.directory / f"stat-{rate}-{time.monotonic_ns()}.csv"
         wait_for_quiet()
-        uas = start_uas(self.work, self.directory, self.uas_port)
+        uas = start_uas(self.work, self.directory, self.uas_port) if self.work.uas else None
+        uas_pid = uas.pid if uas else None
         try:
-            before = Usage.now(self.server.pid, uas.pid)
+            before = Usage.now(self.server.pid, uas_pid)
             with open(self.directory / "uac.log", "a") as out:
                 code = subprocess.call(uac_argv(self.work, self.port, rate, calls, seconds, stat),
                                        cwd=self.directory, stdout=out, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
-            usage = Usage.now(self.server.pid, uas.pid) - before
+            usage = Usage.now(self.server.pid, uas_pid) - before
         finally:
-            stop(uas)
+            if uas:
+                stop(uas)
         last = _last_stat(stat)
         settle(self.server.pid)
         return Step(rate, calls, code, int(last.get("SuccessfulCall(C)", 0)), int(last.get("FailedCall(C)", 0)),
@@ -438,7 +469,7 @@ def progress(step: Step, what: str = "ramp") -> Step:
     return step
 
 
-def measure(work: Workload, directory: Path, uas_port: int, name: str, workers: int, plan: Plan,
+def measure(work: Workload, directory: Path, uas_port: int | None, name: str, workers: int, plan: Plan,
             at_rate: int | None = None) -> Result:
     """Ramp and confirm one server; then, with `at_rate`, one more confirm-length run at that rate."""
     print(f"{name}, {workers} worker(s):", file=sys.stderr, flush=True)
@@ -497,7 +528,8 @@ def print_ramps(work: Workload, results: list[Result], plan: Plan) -> None:
         print(f"  {r.command}")
     uac = uac_argv(work, 0, 0, 0, plan.confirm_seconds, Path("stat.csv"))
     print(f"  UAC: {shlex.join(uac)} (port, -r, -m per run)")
-    print(f"  UAS: {shlex.join(uas_argv(work, 'PORT'))}")
+    if work.uas:
+        print(f"  UAS: {shlex.join(uas_argv(work, 'PORT'))}")
 
 
 # --- profile --------------------------------------------------------------------------------
@@ -505,9 +537,13 @@ def print_ramps(work: Workload, results: list[Result], plan: Plan) -> None:
 GROUPS = (
     ("parse", ("ser_runtime/sip/",)),
     ("tm", ("ser_runtime/transaction/", "stdlib_modules/tm.py")),
+    ("auth", ("stdlib_modules/auth.py", "stdlib_modules/auth_db.py", "stdlib_modules/digest.py")),
+    ("registrar", ("stdlib_modules/registrar.py", "stdlib_modules/usrloc.py")),
+    ("db", ("ser_runtime/db/", "stdlib_modules/_db_module.py")),
     ("script", (".cfg", "ser_script/", "stdlib_modules/", "ser_runtime/conditions.py",
                 "ser_runtime/core_actions.py", "ser_runtime/context.py", "ser_runtime/myself.py")),
     ("send", ("ser_runtime/sender.py", "ser_runtime/forward.py", "ser_runtime/net/")),
+    ("replies", ("ser_runtime/replies.py",)),
     ("syscalls/loop", ("ser_runtime/worker.py",)),
 )
 IDLE = "epoll wait"
@@ -552,8 +588,10 @@ def breakdown(stats: pstats.Stats) -> dict[str, float]:
 def profile(work: Workload, rate: int, seconds: int) -> None:
     with tempfile.TemporaryDirectory(prefix=f"{work.name}-") as tmp, ExitStack() as stack:
         directory = Path(tmp)
-        stats_file, port, uas_port = directory / "ser.prof", free_udp_port(), free_udp_port()
-        config = ser_config(work, directory / "ser-profile.cfg", "fork=no", port, uas_port)
+        stats_file, port = directory / "ser.prof", free_udp_port()
+        uas_port = free_udp_port() if work.uas else None
+        fields = work.prepare(stack, directory, "ser")
+        config = ser_config(work, directory / "ser-profile.cfg", "fork=no", port, uas_port, fields)
         argv = ["taskset", "-c", SERVER_CORE, sys.executable, "-c", PROFILED_SER, str(stats_file),
                 "-D", "-E", "-f", str(config)]
         log = directory / "ser-profile.log"
@@ -588,13 +626,17 @@ def _short(filename: str) -> str:
 
 # --- main -----------------------------------------------------------------------------------
 
-def main(work: Workload, description: str, bench: Callable[[Plan], None], profile_rate: int) -> None:
-    """The command line both benchmarks share: a full run, --quick, or --profile."""
+def main(works: Workload | tuple[Workload, ...], description: str, bench: Callable[[Plan], None],
+         profile_rate: int) -> None:
+    """The command line every benchmark shares: a full run, --quick, or --profile (of each workload, or one)."""
+    works = works if isinstance(works, tuple) else (works,)
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a short smoke run: no bisection, 2 s confirm")
     parser.add_argument("--seconds", type=int, help="length of the confirm run (and of the profiled run)")
     parser.add_argument("--profile", action="store_true", help="profile ser (1 process) instead")
-    parser.add_argument("--rate", type=int, default=profile_rate, help=f"rate of the profiled run ({work.unit}s/s)")
+    parser.add_argument("--rate", type=int, default=profile_rate, help=f"rate of the profiled run ({works[0].unit}s/s)")
+    if len(works) > 1:
+        parser.add_argument("--workload", choices=[work.name for work in works], help="profile only this one")
     options = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up as Ctrl-C does
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
@@ -602,7 +644,14 @@ def main(work: Workload, description: str, bench: Callable[[Plan], None], profil
     plan = QUICK if options.quick else DEFAULT
     if options.seconds:
         plan = dataclasses.replace(plan, confirm_seconds=options.seconds)
+    chosen = getattr(options, "workload", None)
     try:
-        profile(work, options.rate, plan.confirm_seconds) if options.profile else bench(plan)
+        if not options.profile:
+            bench(plan)
+            return
+        for work in (work for work in works if chosen in (None, work.name)):
+            if len(works) > 1:
+                print(f"\n== {work.name}")
+            profile(work, options.rate, plan.confirm_seconds)
     except KeyboardInterrupt:
         sys.exit("interrupted; every process started here is stopped")

@@ -20,6 +20,9 @@ _EXPIRY_DIGITS = 8
 _HEX8 = re.compile(r"[0-9a-f]{8}")
 _TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 _SPACE = " \t\r\n"
+# RFC 2616's quoted-string, unrolled so that an unterminated one fails in linear time.
+_QUOTED = re.compile(r'"([^"\\]*(?:\\[\s\S][^"\\]*)*)"')
+_QUOTED_PAIR = re.compile(r"\\([\s\S])")
 
 
 class CredentialsError(ValueError):
@@ -167,15 +170,10 @@ def _auth_param(text: str, pos: int) -> tuple[str, str, int]:
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:
-    chars = []
-    pos += 1
-    while pos < len(text):
-        char = text[pos]
-        if char == '"':
-            return "".join(chars), pos + 1
-        if char == "\\" and pos + 1 < len(text):
-            pos += 1
-            char = text[pos]
-        chars.append(char)
-        pos += 1
-    raise CredentialsError("unterminated quoted string")
+    quoted = _QUOTED.match(text, pos)
+    if quoted is None:
+        raise CredentialsError("unterminated quoted string")
+    value = quoted.group(1)
+    if "\\" in value:
+        value = _QUOTED_PAIR.sub(r"\1", value)
+    return value, quoted.end()
