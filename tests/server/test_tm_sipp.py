@@ -117,6 +117,19 @@ def test_a_callee_that_never_answers_gets_the_caller_a_408_after_fr_timer(tmp_pa
     assert len(re.findall(r"^SIP/2.0 408 ", seen, re.M)) >= CALLS
 
 
+def test_a_callee_that_rings_forever_is_cancelled_and_the_caller_gets_408_after_fr_inv_timer(tmp_path):
+    """noisy_ctimer 1: Timer C (fr_inv_timer after the 180) CANCELs the ringing callee, which
+    answers 487, and the caller gets the proxy's 408 (with the default 0, SER lets it ring on)."""
+    require("sipp")
+    port, uas_port = free_port(), free_port()
+    params = 'modparam("tm", "fr_inv_timer", 2)\nmodparam("tm", "noisy_ctimer", 1)\n'
+    with Ser(tmp_path, stateful_config(port, uas_port, tm_params=params)):
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "tm-ringing-timeout-uac.xml", SCENARIOS / "cancel-uas.xml")
+    seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("tm-ringing-timeout-uac*_messages.log"))
+    assert len(re.findall(r"^SIP/2.0 180 ", seen, re.M)) >= CALLS
+    assert len(re.findall(r"^SIP/2.0 408 ", seen, re.M)) >= CALLS
+
+
 def test_every_call_completes_through_tm_under_datagram_loss(tmp_path):
     """Both SIPps lose 20% of the datagrams they send and receive (the callee all but its 200
     to the BYE, see tm-lossy-call-uas.xml): tm answers the retransmitted INVITE and BYE from
