@@ -14,7 +14,9 @@ parameters, so they must be plain SQL identifiers.
 from __future__ import annotations
 
 import logging
+import mmap
 import re
+import struct
 from typing import Any, Callable, Iterable, Sequence
 
 from ser_runtime.db import Database, DbError, open_db
@@ -86,3 +88,32 @@ def _is_text(value: Any) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+class ReloadSignal:
+    """How a db_mode 1 cache follows a reload made in another process (FIFO domain_reload,
+    trusted_reload). SER kept one copy in shared memory; here every process keeps its own, and a
+    reload bumps a generation number in an anonymous mapping made before the fork, which each
+    process compares with the one it last loaded."""
+
+    _GENERATION = struct.Struct("Q")
+
+    def __init__(self):
+        self._shared = mmap.mmap(-1, self._GENERATION.size)
+        self._seen = 0
+
+    def announce(self) -> None:
+        """This process has just reloaded: the others follow at their next use."""
+        self._seen = self._generation() + 1
+        self._GENERATION.pack_into(self._shared, 0, self._seen)
+
+    def pending(self) -> bool:
+        """True (once) when another process reloaded since this one last loaded."""
+        generation = self._generation()
+        if generation == self._seen:
+            return False
+        self._seen = generation
+        return True
+
+    def _generation(self) -> int:
+        return self._GENERATION.unpack_from(self._shared)[0]

@@ -21,18 +21,15 @@ database failure is logged and counts as not local.
 from __future__ import annotations
 
 import logging
-import mmap
-import struct
 
 from ser_runtime.db import DbError
 from ser_runtime.sip import SipParseError
-from stdlib_modules._db_module import ModuleDb
+from stdlib_modules._db_module import ModuleDb, ReloadSignal
 from stdlib_modules.exports import F, INT, R, STR, V08_09, V20, Command, CommandError, Module, Reply, fn, param
 
 LOG = logging.getLogger("ser.domain")
 
 _RODB_URL = "mysql://serro:47serro11@localhost/ser"
-_GENERATION = struct.Struct("Q")
 
 
 class Domains:
@@ -44,8 +41,7 @@ class Domains:
         self.store = ModuleDb(params["db_url"], (self.table, self.column))
         self.cached = params["db_mode"] == 1
         self.domains: frozenset[str] = frozenset()
-        self._shared = mmap.mmap(-1, _GENERATION.size) if self.cached else None
-        self._seen = 0
+        self.reloads = ReloadSignal() if self.cached else None
 
     def is_local(self, host: str, who: str) -> int:
         if self.cached:
@@ -61,18 +57,9 @@ class Domains:
         self.domains = frozenset(str(row[0]).lower() for row in rows if row[0] is not None)
         return len(self.domains)
 
-    def generation(self) -> int:
-        return _GENERATION.unpack_from(self._shared)[0]
-
-    def bump(self) -> None:
-        self._seen = self.generation() + 1
-        _GENERATION.pack_into(self._shared, 0, self._seen)
-
     def _follow_reloads(self) -> None:
-        generation = self.generation()
-        if generation == self._seen:
+        if not self.reloads.pending():
             return
-        self._seen = generation
         try:
             self.load()
         except DbError as exc:
@@ -95,7 +82,7 @@ def reload(state: Domains) -> int:
     if not state.cached:
         raise ValueError("domain_reload needs db_mode 1 (the domain table is not cached)")
     count = state.load()
-    state.bump()
+    state.reloads.announce()
     return count
 
 

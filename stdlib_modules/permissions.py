@@ -26,22 +26,18 @@ at their next call.
 from __future__ import annotations
 
 import logging
-import mmap
 import re
-import struct
 from typing import NamedTuple
 
 from ser_runtime.context import PROTO_NUMBERS
 from ser_runtime.db import DbError
 from ser_runtime.sip import SipParseError
-from stdlib_modules._db_module import ModuleDb
+from stdlib_modules._db_module import ModuleDb, ReloadSignal
 from stdlib_modules.exports import (F, INT, R, S, STR, V09_20, V20, Command, CommandError, FixupError, Module,
                                     Reply, fn, param)
 from stdlib_modules.textops import compile_regex
 
 LOG = logging.getLogger("ser.permissions")
-
-_GENERATION = struct.Struct("Q")
 
 
 class Peer(NamedTuple):
@@ -85,8 +81,7 @@ class Trusted:
         self.store = None if params["db_url"] is None else ModuleDb(params["db_url"], names)
         self.cached = params["db_mode"] == 1
         self.peers: dict[str, list[Peer]] = {}
-        self._shared = mmap.mmap(-1, _GENERATION.size) if self.cached else None
-        self._seen = 0
+        self.reloads = ReloadSignal() if self.cached else None
 
     def candidates(self, src_ip: str) -> list[Peer] | None:
         """The rows for `src_ip`, or None (logged) when they cannot be read."""
@@ -109,18 +104,9 @@ class Trusted:
         self.peers = table
         return sum(len(rows) for rows in table.values())
 
-    def bump(self) -> None:
-        self._seen = self._generation() + 1
-        _GENERATION.pack_into(self._shared, 0, self._seen)
-
-    def _generation(self) -> int:
-        return _GENERATION.unpack_from(self._shared)[0]
-
     def follow_reloads(self) -> None:
-        generation = self._generation()
-        if generation == self._seen:
+        if not self.reloads.pending():
             return
-        self._seen = generation
         try:
             self.load()
         except DbError as exc:
@@ -164,7 +150,7 @@ def reload(state: Trusted) -> int:
     if not state.cached or state.store is None:
         raise ValueError("trusted_reload needs db_mode 1 and db_url (the trusted table is not cached)")
     count = state.load()
-    state.bump()
+    state.reloads.announce()
     return count
 
 
