@@ -48,21 +48,21 @@ def status(port: int, number: int) -> str:
 def test_trusted_reload_reaches_the_workers(tmp_path, db_url):
     db = open_db(db_url)
     create_schema(db)
-    db.execute("INSERT INTO trusted (src_ip, proto, from_pattern) VALUES (?, ?, ?)", ("10.0.0.1", "tcp", "^sip:"))
+    db.execute("INSERT INTO trusted (src_ip, proto, from_pattern) VALUES (?, ?, ?)", ("203.0.113.1", "tcp", "^sip:"))
     ser, fifo, port = trusted_ser(tmp_path, db_url, 1)
     with ser:
-        assert fifo.call("trusted_dump") == ["200 OK", "10.0.0.1 tcp ^sip:"]
+        assert fifo.call("trusted_dump") == ["200 OK", "203.0.113.1 tcp ^sip:"]
         db.execute("INSERT INTO trusted (src_ip, proto, from_pattern) VALUES (?, ?, ?)",
                    (HOST, "any", r"@pstn\.example\.com$"))
         assert [status(port, n) for n in range(4)] == ["SIP/2.0 403 Not Trusted"] * 4
-        assert fifo.call("trusted_dump") == ["200 OK", "10.0.0.1 tcp ^sip:"]
+        assert fifo.call("trusted_dump") == ["200 OK", "203.0.113.1 tcp ^sip:"]
         assert fifo.call("trusted_reload") == ["200 OK"]
-        assert fifo.call("trusted_dump") == ["200 OK", "10.0.0.1 tcp ^sip:", r"127.0.0.1 any @pstn\.example\.com$"]
+        assert fifo.call("trusted_dump") == ["200 OK", r"127.0.0.1 any @pstn\.example\.com$", "203.0.113.1 tcp ^sip:"]
         assert [status(port, n) for n in range(4, 8)] == ["SIP/2.0 200 Trusted"] * 4
         rpc = JsonRpc(tmp_path / "ser_fifo.jsonrpc")
         try:
             assert rpc.call("trusted_reload")["result"] == {"trusted": 2}
-            assert rpc.call("trusted_dump")["result"][1] == {
+            assert rpc.call("trusted_dump")["result"][0] == {
                 "src_ip": HOST, "proto": "any", "from_pattern": r"@pstn\.example\.com$"}
         finally:
             rpc.close()

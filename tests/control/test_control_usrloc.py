@@ -28,14 +28,14 @@ def register(port: int, user: str, contact_port: int, expires: int = 600) -> byt
 
 def exercise_ul_commands(ser: ControlledSer) -> None:
     fifo = ser.fifo
-    assert fifo.call("ul_add", "location", "alice", "sip:alice@10.0.0.1", "3600", "0.5", "0", "0") == \
-        ["200 Added to table", "('alice','sip:alice@10.0.0.1') to 'location'"]
+    assert fifo.call("ul_add", "location", "alice", "sip:alice@203.0.113.1", "3600", "0.5", "0", "0") == \
+        ["200 Added to table", "('alice','sip:alice@203.0.113.1') to 'location'"]
     assert fifo.call("ul_add", "location", "alice", "sip:alice@gw.example", "0", "1.00", "0", "128")[0] == \
         "200 Added to table"
     shown = fifo.call("ul_show_contact", "location", "alice")
     assert shown[0] == "200 OK"
     assert shown[1] == "<sip:alice@gw.example>;q=1;expires=0"
-    assert re.fullmatch(r"<sip:alice@10\.0\.0\.1>;q=0\.5;expires=(3599|3600)", shown[2]), shown
+    assert re.fullmatch(r"<sip:alice@203\.0\.113\.1>;q=0\.5;expires=(3599|3600)", shown[2]), shown
 
     reply = register(ser.port, "bob", 5999)
     assert reply is not None and reply.startswith(b"SIP/2.0 200"), reply
@@ -49,10 +49,10 @@ def exercise_ul_commands(ser: ControlledSer) -> None:
     assert "    Contact   : 'sip:alice@gw.example'" in dump and "    Expires   : permanent" in dump
     assert fifo.call("ul_stats") == ["200 OK", "Domain Registered Expired", "'location' 2 0"]
 
-    assert fifo.call("ul_rm_contact", "location", "alice", "sip:alice@10.0.0.1") == \
-        ["200 Contact (alice, sip:alice@10.0.0.1) deleted from table location"]
-    assert fifo.call("ul_rm_contact", "location", "alice", "sip:alice@10.0.0.1") == \
-        ["404 Contact sip:alice@10.0.0.1 in table location not found"]
+    assert fifo.call("ul_rm_contact", "location", "alice", "sip:alice@203.0.113.1") == \
+        ["200 Contact (alice, sip:alice@203.0.113.1) deleted from table location"]
+    assert fifo.call("ul_rm_contact", "location", "alice", "sip:alice@203.0.113.1") == \
+        ["404 Contact sip:alice@203.0.113.1 in table location not found"]
     assert fifo.call("ul_rm_contact", "location", "carol", "sip:c@h") == \
         ["404 Username carol in table location not found"]
     assert fifo.call("ul_rm", "location", "alice") == ["200 user (location, alice) deleted"]
@@ -75,7 +75,7 @@ def test_ul_commands_in_write_back_mode_reach_the_database_on_ul_flush(tmp_path,
         assert db.query("SELECT contact FROM location") == []
         assert ser.fifo.call("ul_flush") == ["200 ul_flush completed"]
         assert db.query("SELECT username, contact FROM location") == [("bob", f"sip:bob@{HOST}:5999")]
-        ser.fifo.call("ul_add", "location", "dave", "sip:dave@10.0.0.4", "600", "1", "0", "0")
+        ser.fifo.call("ul_add", "location", "dave", "sip:dave@203.0.113.4", "600", "1", "0", "0")
         assert ser.fifo.call("ul_flush") == ["200 ul_flush completed"]
         assert sorted(db.query("SELECT username FROM location")) == [("bob",), ("dave",)]
     db.close()
@@ -85,11 +85,11 @@ def test_jsonrpc_speaks_the_same_ul_commands(tmp_path):
     with ControlledSer(tmp_path) as ser:
         rpc = ser.jsonrpc()
         try:
-            added = rpc.call("ul_add", "location", "erin", "sip:erin@10.0.0.5", 600, "0.25", 0, 0)
+            added = rpc.call("ul_add", "location", "erin", "sip:erin@203.0.113.5", 600, "0.25", 0, 0)
             assert added["result"] == {"text": "Added to table",
-                                       "lines": ["('erin','sip:erin@10.0.0.5') to 'location'"]}
+                                       "lines": ["('erin','sip:erin@203.0.113.5') to 'location'"]}
             shown = rpc.call("ul_show_contact", "location", "erin")["result"]
-            assert [(c["contact"], c["q"], c["permanent"]) for c in shown] == [("sip:erin@10.0.0.5", 0.25, False)]
+            assert [(c["contact"], c["q"], c["permanent"]) for c in shown] == [("sip:erin@203.0.113.5", 0.25, False)]
             assert 590 <= shown[0]["expires"] <= 600
             assert rpc.call("ul_stats")["result"] == {"location": {"registered": 1, "expired": 0}}
             assert list(rpc.call("ul_dump")["result"]["location"]) == ["erin"]
@@ -101,8 +101,8 @@ def test_jsonrpc_speaks_the_same_ul_commands(tmp_path):
 
 def test_ul_stats_counts_what_the_timer_expired(tmp_path):
     with ControlledSer(tmp_path, 'modparam("usrloc", "timer_interval", 1)\n') as ser:
-        ser.fifo.call("ul_add", "location", "frank", "sip:frank@10.0.0.6", "1", "1", "0", "0")
-        ser.fifo.call("ul_add", "location", "gina", "sip:gina@10.0.0.7", "600", "1", "0", "0")
+        ser.fifo.call("ul_add", "location", "frank", "sip:frank@203.0.113.6", "1", "1", "0", "0")
+        ser.fifo.call("ul_add", "location", "gina", "sip:gina@203.0.113.7", "600", "1", "0", "0")
         deadline = time.monotonic() + 15
         while (stats := ser.fifo.call("ul_stats")) != ["200 OK", "Domain Registered Expired", "'location' 1 1"]:
             assert time.monotonic() < deadline, stats

@@ -40,7 +40,7 @@ def trusted(proxy: Proxy, proto: int | None = None, from_host: str = "example.co
 
 @pytest.mark.parametrize("db_mode", [0, 1])
 def test_source_address_and_transport_must_match(db_url, sender, client, db_mode):
-    trusted_db(db_url, ("127.0.0.1", "TCP", ""), ("10.0.0.1", "udp", ""))
+    trusted_db(db_url, ("127.0.0.1", "TCP", ""), ("203.0.113.1", "udp", ""))
     proxy = proxy_for(db_url, sender, client, db_mode)
     assert trusted(proxy, PROTO_TCP)
     assert not trusted(proxy)
@@ -84,7 +84,7 @@ def test_sql_metacharacters_are_only_text(db_url, sender, client):
 
 
 def test_no_row_no_from_and_no_db_url_are_not_trusted(sqlite_url, sender, client):
-    db = trusted_db(sqlite_url, ("10.1.1.1", "any", ""))
+    db = trusted_db(sqlite_url, ("203.0.113.101", "any", ""))
     proxy = proxy_for(sqlite_url, sender, client)
     assert not trusted(proxy)
     db.execute("INSERT INTO trusted (src_ip, proto, from_pattern) VALUES (?, ?, ?)", ("127.0.0.1", "any", ""))
@@ -109,14 +109,14 @@ def test_db_mode_0_sees_a_new_row_at_once(db_url, sender, client):
 
 
 def test_db_mode_1_sees_a_new_row_only_after_reload(db_url, sender, client):
-    db = trusted_db(db_url, ("10.0.0.1", "tcp", "^sip:"))
+    db = trusted_db(db_url, ("203.0.113.1", "tcp", "^sip:"))
     proxy = proxy_for(db_url, sender, client, 1)
     state = proxy.state("permissions")
     db.execute("INSERT INTO trusted (src_ip, proto, from_pattern) VALUES (?, ?, ?)", ("127.0.0.1", "udp", ""))
     assert not trusted(proxy)
     assert permissions.reload(state) == 2
     assert [(p.src_ip, p.proto, p.from_pattern) for p in permissions.dump(state)] == [
-        ("10.0.0.1", "tcp", "^sip:"), ("127.0.0.1", "udp", "")]
+        ("127.0.0.1", "udp", ""), ("203.0.113.1", "tcp", "^sip:")]
     assert trusted(proxy)
 
 

@@ -23,7 +23,7 @@ CANNED = {
     "version": ["200 ok", "Server: Sip EXpress router (pyser)"],
     "ps": ["200 ok", "0\t4711\tattendant", "1\t4712\treceiver child=0 sock=127.0.0.1:5060"],
     "ul_show_contact": ["200 OK", "<sip:alice@127.0.0.1:5070>;q=1.00;expires=3593",
-                        "<sip:alice@10.0.0.1>;q=0.50;expires=120"],
+                        "<sip:alice@203.0.113.1>;q=0.50;expires=120"],
     "ul_dump": ["200 ok", "Domain: 'location'", "  aor   : 'alice@example.com'",
                 "    Contact   : 'sip:alice@127.0.0.1:5070'", "    Expires   : 3593", "    q         : 1.00"],
     "ul_add": ["200 Added to table ('location','alice@example.com') ('sip:gw@127.0.0.1')"],
@@ -109,7 +109,7 @@ def test_ul_show_user_sends_user_at_sip_domain_and_lists_contacts(responder):
     assert responder.requests[-1][0::2] == ("ul_show_contact", ["location", "alice@example.com"])
     listed = json.loads(serctl(responder, "usrloc", "show", "alice", "--json").stdout)
     assert listed == [{"contact": "sip:alice@127.0.0.1:5070", "q": 1.0, "expires": 3593},
-                      {"contact": "sip:alice@10.0.0.1", "q": 0.5, "expires": 120}]
+                      {"contact": "sip:alice@203.0.113.1", "q": 0.5, "expires": 120}]
 
 
 def test_ul_show_without_user_dumps_everything(responder):
