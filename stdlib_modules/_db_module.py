@@ -20,7 +20,7 @@ import struct
 from typing import Any, Callable, Iterable, Sequence
 
 from ser_runtime.db import Database, DbError, open_db
-from stdlib_modules.exports import ModuleStartError
+from stdlib_modules.exports import Command, CommandError, ModuleStartError, Reply
 
 LOG = logging.getLogger("ser.db")
 
@@ -88,6 +88,20 @@ def _is_text(value: Any) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def reload_command(name: str, reload: Callable[[Any], int], counted: str):
+    """The control command `name` (domain_reload, trusted_reload): `reload(state)` here and in
+    every process; 400 when the module caches nothing (ValueError), 500 when the database fails."""
+    def command(state, args, control) -> Reply:
+        try:
+            count = reload(state)
+        except ValueError as exc:
+            raise CommandError(400, str(exc)) from None
+        except DbError as exc:
+            raise CommandError(500, f"{name}: {exc}") from None
+        return Reply(200, "OK", data={counted: count})
+    return Command(name, command, "read the table into every process's cache again")
 
 
 class ReloadSignal:

@@ -24,8 +24,8 @@ import logging
 
 from ser_runtime.db import DbError
 from ser_runtime.sip import SipParseError
-from stdlib_modules._db_module import ModuleDb, ReloadSignal
-from stdlib_modules.exports import F, INT, R, STR, V08_09, V20, Command, CommandError, Module, Reply, fn, param
+from stdlib_modules._db_module import ModuleDb, ReloadSignal, reload_command
+from stdlib_modules.exports import F, INT, R, STR, V08_09, V20, Command, Module, Reply, fn, param
 
 LOG = logging.getLogger("ser.domain")
 
@@ -89,16 +89,6 @@ def reload(state: Domains) -> int:
 def dump(state: Domains) -> list[str]:
     """FIFO domain_dump: the cached domains, sorted."""
     return sorted(state.domains)
-
-
-def domain_reload(state: Domains, args, control) -> Reply:
-    try:
-        count = reload(state)
-    except ValueError as exc:
-        raise CommandError(400, str(exc)) from None
-    except DbError as exc:
-        raise CommandError(500, f"domain_reload: {exc}") from None
-    return Reply(200, "OK", data={"domains": count})
 
 
 def domain_dump(state: Domains, args, control) -> Reply:
@@ -168,7 +158,7 @@ EXPORTS = Module(
     init=_init,
     start=_start,
     commands=(
-        Command("domain_reload", domain_reload, "read the domain table into every process's cache again"),
+        reload_command("domain_reload", reload, "domains"),
         Command("domain_dump", domain_dump, "the cached local domains, one per line"),
     ),
 )

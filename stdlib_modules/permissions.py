@@ -32,8 +32,8 @@ from typing import NamedTuple
 from ser_runtime.context import PROTO_NUMBERS
 from ser_runtime.db import DbError
 from ser_runtime.sip import SipParseError
-from stdlib_modules._db_module import ModuleDb, ReloadSignal
-from stdlib_modules.exports import (F, INT, R, S, STR, V09_20, V20, Command, CommandError, FixupError, Module,
+from stdlib_modules._db_module import ModuleDb, ReloadSignal, reload_command
+from stdlib_modules.exports import (F, INT, R, S, STR, V09_20, V20, Command, FixupError, Module,
                                     Reply, fn, param)
 from stdlib_modules.textops import compile_regex
 
@@ -160,16 +160,6 @@ def dump(state: Trusted) -> list[Peer]:
                   key=lambda peer: (peer.src_ip, peer.proto, peer.from_pattern or ""))
 
 
-def trusted_reload(state: Trusted, args, control) -> Reply:
-    try:
-        count = reload(state)
-    except ValueError as exc:
-        raise CommandError(400, str(exc)) from None
-    except DbError as exc:
-        raise CommandError(500, f"trusted_reload: {exc}") from None
-    return Reply(200, "OK", data={"trusted": count})
-
-
 def trusted_dump(state: Trusted, args, control) -> Reply:
     if state.cached:
         state.follow_reloads()
@@ -213,7 +203,7 @@ EXPORTS = Module(
     init=_init,
     start=_start,
     commands=(
-        Command("trusted_reload", trusted_reload, "read the trusted table into every process's cache again"),
+        reload_command("trusted_reload", reload, "trusted"),
         Command("trusted_dump", trusted_dump, "the cached trusted peers, one per line"),
     ),
 )

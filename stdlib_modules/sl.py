@@ -17,7 +17,8 @@ from stdlib_modules.textops import reply_headers
 LOG = logging.getLogger("ser.sl")
 
 
-def _reply_fixup(args: tuple, state) -> tuple:
+def reply_fixup(args: tuple, state=None) -> tuple:
+    """(code, reason) of a reply function: the code a number from 100 to 699 (tm's t_reply too)."""
     code, reason = args
     try:
         number = int(code)
@@ -66,10 +67,10 @@ EXPORTS = Module(
     doc="stateless replies",
     functions=(
         fn("sl_send_reply", 2, R, doc="send a reply statelessly: code, reason",
-           impl=sl_send_reply, fixup=_reply_fixup),
+           impl=sl_send_reply, fixup=reply_fixup),
         fn("sl_reply_error", 0, R, doc="reply describing the last internal error", impl=sl_reply_error),
         fn("sl_reply", 2, R, dialects=V20, doc="2.0 alias of sl_send_reply",
-           impl=sl_send_reply, fixup=_reply_fixup),
+           impl=sl_send_reply, fixup=reply_fixup),
         fn("sl_filter_ACK", 0, R, dialects=V08,
            doc="2002: absorb ACKs to sl's own negative replies (automatic from 0.8.11 on)",
            impl=sl_filter_ack),

@@ -21,6 +21,7 @@ from ser_runtime.sender import SendError
 from ser_runtime.sip import SipParseError
 from ser_runtime.transaction.manager import UacError
 from ser_runtime.transaction.timers import TimerConfig
+from stdlib_modules.sl import reply_fixup
 
 LOG = logging.getLogger("ser.tm")
 _RFOB = R | O | F | B
@@ -63,14 +64,7 @@ def _host_port_fixup(args: tuple, config) -> tuple:
 
 
 def _reply_fixup(args: tuple, config) -> tuple:
-    code, reason = args
-    try:
-        number = int(code)
-    except (TypeError, ValueError):
-        raise FixupError(f"'{code}' is not a reply code") from None
-    if not 100 <= number <= 699:
-        raise FixupError(f"{number} is not a reply code (100 to 699)")
-    return (number, str(reason), config if config is not None else TimerConfig())
+    return _with_config(reply_fixup(args), config)
 
 
 def _manager(ctx, name: str, config: TimerConfig):
