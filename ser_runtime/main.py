@@ -94,6 +94,8 @@ def serve(options) -> int:
     if settings.fork and settings.daemonize:
         daemonize()
         supervisor.adopt_pid()
+    if settings.fork:
+        supervisor.catch_signals()
     write_pid_file(settings.pid_file)
     try:
         if not settings.fork:

@@ -331,16 +331,22 @@ class Supervisor:
 
     # --- supervising ------------------------------------------------------------------------
 
-    def supervise(self) -> int:
-        """Until SIGTERM/SIGINT: reap and replace dead workers, reload on SIGHUP. Returns the exit code."""
-        reader, self._wakeup = socket.socketpair()
+    def catch_signals(self) -> None:
+        """Note the supervised signals from now on, before the pid file and the workers exist:
+        a SIGTERM sent as soon as either appears must stop the server, not kill the supervisor."""
+        self._reader, self._wakeup = socket.socketpair()
         self._wakeup.setblocking(False)
         signal.set_wakeup_fd(self._wakeup.fileno(), warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+        for signum in _SUPERVISED_SIGNALS:
             signal.signal(signum, self._note_signal)
+
+    def supervise(self) -> int:
+        """Until SIGTERM/SIGINT: reap and replace dead workers, reload on SIGHUP. Returns the exit code.
+
+        `catch_signals` must have run first."""
         while True:
-            if _wait(reader, 1.0):
-                reader.recv(512)
+            if _wait(self._reader, 1.0):
+                self._reader.recv(512)
             pending, self._signals = self._signals, []
             if signal.SIGTERM in pending or signal.SIGINT in pending:
                 # Before reaping: children that a SIGTERM to the process group ended are not replaced.

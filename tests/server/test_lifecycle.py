@@ -108,6 +108,24 @@ def test_pid_file_and_daemon_mode(tmp_path):
     wait_for(lambda: not pid_file.exists(), timeout=30)
 
 
+def test_a_sigterm_as_soon_as_the_pid_file_appears_stops_the_server(tmp_path):
+    """serctl stop may come at any moment after the pid file appears, even before the workers run."""
+    port = free_port()
+    pid_file = tmp_path / "ser.pid"
+    path = tmp_path / "d.cfg"
+    path.write_text(config(port))
+    started = subprocess.run([sys.executable, "-m", "ser_runtime.main", "-f", str(path), "-P", str(pid_file)],
+                             capture_output=True, text=True, timeout=30)
+    assert started.returncode == 0, started.stderr
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    wait_for(lambda: not pid_file.exists(), timeout=30)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", port))     # the workers are gone with it
+
+
 def test_a_busy_port_is_one_line_and_a_nonzero_exit(tmp_path):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))
