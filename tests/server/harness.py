@@ -125,7 +125,7 @@ def sipp_args(scenario: str, local: str, port: int, transport: str = "u1") -> li
     """The common SIPp arguments: a scenario (file or built-in), its address and transport."""
     path = SCENARIOS / f"{scenario}.xml"
     chosen = ["-sf", str(path)] if path.exists() else ["-sn", scenario]
-    sockets = ["-max_socket", "100"] if transport == "un" else []
+    sockets = ["-max_socket", "100"] if transport in ("un", "tn") else []
     return [*chosen, "-i", local, "-p", str(port), "-t", transport, *sockets, "-nostdin", "-trace_err"]
 
 

@@ -40,6 +40,15 @@ def stateful_config(port: int, uas_port: int, failover_port: int | None = None, 
         'loadmodule "/usr/lib/ser/modules/tm.so"\n' + tm_params)
 
 
+# The caller reaches ser over UDP or TCP (SIPp's -t t1: one connection); ser relays over UDP.
+# Both sides on TCP are in test_tm_tcp.py.
+CALLER_TRANSPORTS = pytest.mark.parametrize("caller", ["udp", "tcp"])
+
+
+def caller_args(caller: str) -> tuple:
+    return ("-t", "t1") if caller == "tcp" else ()
+
+
 def run_pair(tmp_path, port: int, uas_port: int, uac_scenario, uas_scenario,
              uac_extra: tuple = (), uas_extra: tuple = ()) -> None:
     uas = Sipp(tmp_path, uas_scenario.stem, ["-sf", str(uas_scenario), "-i", "127.0.0.1", "-p", str(uas_port),
@@ -57,32 +66,38 @@ def run_pair(tmp_path, port: int, uas_port: int, uac_scenario, uas_scenario,
         uas.kill()
 
 
-def test_calls_through_a_stateful_record_routing_proxy(tmp_path):
+@CALLER_TRANSPORTS
+def test_calls_through_a_stateful_record_routing_proxy(tmp_path, caller):
     require("sipp")
     assert BENCH.is_dir(), f"the shared SIPp scenarios are missing at {BENCH}"
     port, uas_port = free_port(), free_port()
     with Ser(tmp_path, stateful_config(port, uas_port)) as ser:
-        run_pair(tmp_path, port, uas_port, BENCH / "call-uac.xml", BENCH / "call-uas.xml")
+        run_pair(tmp_path, port, uas_port, BENCH / "call-uac.xml", BENCH / "call-uas.xml",
+                 uac_extra=caller_args(caller))
     assert "dropped" not in ser.log, ser.log
     seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("call-uac*_messages.log"))
     assert len(re.findall(r"^SIP/2.0 100 trying -- your call is important to us", seen, re.M)) >= CALLS
 
 
-def test_a_busy_callee_gets_its_486_to_the_caller(tmp_path):
+@CALLER_TRANSPORTS
+def test_a_busy_callee_gets_its_486_to_the_caller(tmp_path, caller):
     require("sipp")
     port, uas_port = free_port(), free_port()
     with Ser(tmp_path, stateful_config(port, uas_port)):
-        run_pair(tmp_path, port, uas_port, SCENARIOS / "busy-uac.xml", BENCH / "busy-uas.xml")
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "busy-uac.xml", BENCH / "busy-uas.xml",
+                 uac_extra=caller_args(caller))
     seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("busy-uas*_messages.log"))
     # The ACK the callee gets is the proxy's own (hop by hop, RFC 3261 §17.1.1.3), one per call.
     assert len(re.findall(r"^ACK sip:bench@127\.0\.0\.1:\d+ SIP/2.0", seen, re.M)) >= CALLS
 
 
-def test_a_cancel_while_ringing_ends_the_call_with_487(tmp_path):
+@CALLER_TRANSPORTS
+def test_a_cancel_while_ringing_ends_the_call_with_487(tmp_path, caller):
     require("sipp")
     port, uas_port = free_port(), free_port()
     with Ser(tmp_path, stateful_config(port, uas_port)) as ser:
-        run_pair(tmp_path, port, uas_port, SCENARIOS / "cancel-uac.xml", SCENARIOS / "cancel-uas.xml")
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "cancel-uac.xml", SCENARIOS / "cancel-uas.xml",
+                 uac_extra=caller_args(caller))
     assert "dropped" not in ser.log, ser.log
     seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("cancel-uas*_messages.log"))
     # The callee's CANCEL and ACK are the proxy's own (RFC 3261 §16.10, §17.1.1.3).
@@ -90,7 +105,8 @@ def test_a_cancel_while_ringing_ends_the_call_with_487(tmp_path):
     assert len(re.findall(r"^ACK sip:bench@127\.0\.0\.1:\d+ SIP/2.0", seen, re.M)) >= CALLS
 
 
-def test_a_busy_callee_fails_over_to_a_second_one_in_failure_route(tmp_path):
+@CALLER_TRANSPORTS
+def test_a_busy_callee_fails_over_to_a_second_one_in_failure_route(tmp_path, caller):
     require("sipp")
     assert BENCH.is_dir(), f"the shared SIPp scenarios are missing at {BENCH}"
     port, busy_port, uas_port = free_port(), free_port(), free_port()
@@ -100,31 +116,36 @@ def test_a_busy_callee_fails_over_to_a_second_one_in_failure_route(tmp_path):
                                        "-trace_msg"])
     try:
         with Ser(tmp_path, config) as ser:
-            run_pair(tmp_path, port, uas_port, BENCH / "call-uac.xml", BENCH / "call-uas.xml")
+            run_pair(tmp_path, port, uas_port, BENCH / "call-uac.xml", BENCH / "call-uas.xml",
+                     uac_extra=caller_args(caller))
         assert busy.wait(15) == 0, busy.report()
     finally:
         busy.kill()
     assert "dropped" not in ser.log, ser.log
 
 
-def test_a_callee_that_never_answers_gets_the_caller_a_408_after_fr_timer(tmp_path):
+@CALLER_TRANSPORTS
+def test_a_callee_that_never_answers_gets_the_caller_a_408_after_fr_timer(tmp_path, caller):
     require("sipp")
     port, uas_port = free_port(), free_port()
     params = 'modparam("tm", "fr_timer", 1)\nmodparam("tm", "fr_inv_timer", 2)\n'
     with Ser(tmp_path, stateful_config(port, uas_port, tm_params=params)):
-        run_pair(tmp_path, port, uas_port, SCENARIOS / "timeout-uac.xml", SCENARIOS / "silent-uas.xml")
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "timeout-uac.xml", SCENARIOS / "silent-uas.xml",
+                 uac_extra=caller_args(caller))
     seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("timeout-uac*_messages.log"))
     assert len(re.findall(r"^SIP/2.0 408 ", seen, re.M)) >= CALLS
 
 
-def test_a_callee_that_rings_forever_is_cancelled_and_the_caller_gets_408_after_fr_inv_timer(tmp_path):
+@CALLER_TRANSPORTS
+def test_a_callee_that_rings_forever_is_cancelled_and_the_caller_gets_408_after_fr_inv_timer(tmp_path, caller):
     """noisy_ctimer 1: Timer C (fr_inv_timer after the 180) CANCELs the ringing callee, which
     answers 487, and the caller gets the proxy's 408 (with the default 0, SER lets it ring on)."""
     require("sipp")
     port, uas_port = free_port(), free_port()
     params = 'modparam("tm", "fr_inv_timer", 2)\nmodparam("tm", "noisy_ctimer", 1)\n'
     with Ser(tmp_path, stateful_config(port, uas_port, tm_params=params)):
-        run_pair(tmp_path, port, uas_port, SCENARIOS / "tm-ringing-timeout-uac.xml", SCENARIOS / "cancel-uas.xml")
+        run_pair(tmp_path, port, uas_port, SCENARIOS / "tm-ringing-timeout-uac.xml", SCENARIOS / "cancel-uas.xml",
+                 uac_extra=caller_args(caller))
     seen = "".join(p.read_text(errors="replace") for p in tmp_path.glob("tm-ringing-timeout-uac*_messages.log"))
     assert len(re.findall(r"^SIP/2.0 180 ", seen, re.M)) >= CALLS
     assert len(re.findall(r"^SIP/2.0 408 ", seen, re.M)) >= CALLS
